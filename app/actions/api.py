@@ -1,0 +1,124 @@
+"""Actions of the action plan (8.16-8.20, Appendix 5) and their lifecycle."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
+
+from app.actions.models import Action
+from app.actions.schemas import ActionEventIn, ActionIn, ActionOut, ActionPatch
+from app.audit import service as audit
+from app.auth.access import Principal, may, roles_for_action, roles_on_review
+from app.auth.deps import CurrentPrincipal
+from app.core import clock
+from app.core.api import IfMatch, SessionDep, etag, require_if_match
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.deadlines import service as deadlines
+from app.overview.models import Recommendation
+from app.partnerships.models import Agency
+from app.reviews.models import Review
+from app.reviews.service import deadline_out, deadline_titles, require, visible_review
+from app.workflow import engine
+from app.workflow.registry import get_registry
+
+router = APIRouter(tags=["actions"])
+
+
+def _visible_action(session: Session, principal: Principal, action_id: str) -> tuple[Action, Review, set[str]]:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound("The action")
+    review = session.get(Review, action.review_id)
+    roles = roles_for_action(roles_on_review(session, principal, review), principal, action)
+    if not may(roles, "action.read"):
+        raise NotFound("The action")
+    return action, review, roles
+
+
+def _out(session: Session, action: Action, review: Review, principal: Principal, roles: set[str]) -> ActionOut:
+    rec = session.get(Recommendation, action.recommendation_id)
+    deadline = deadlines.find(session, review_id=review.id, kind="action", subject_id=action.id)
+    fields = {name: getattr(action, name) for name in ActionOut.model_fields if hasattr(action, name) and name != "deadline"}
+    fields.update(
+        recommendation_number=rec.number,
+        reference=review.reference,
+        deadline=deadline_out(deadline, clock.today(), deadline_titles(review), review.reference) if deadline else None,
+        allowed_events=engine.allowed_events(session, subject=action, review=review, actor=principal, roles=roles),
+    )
+    return ActionOut(**fields)
+
+
+def _check_agency(session: Session, agency_id: str | None) -> None:
+    if agency_id and session.get(Agency, agency_id) is None:
+        raise Invalid("lead_agency_id: there is no agency with that id. List them at GET /api/v1/agencies.")
+
+
+def _sync_deadline(session: Session, action: Action, review: Review, principal: Principal) -> None:
+    """A target date set or moved before any extension moves the action's deadline with it."""
+    if action.target_date is None:
+        return
+    deadline = deadlines.find(session, review_id=review.id, kind="action", subject_id=action.id)
+    rule = engine.review_definition(review).deadlines["action"]
+    if deadline is None:
+        deadlines.open_deadline(session, review_id=review.id, kind="action", rule=rule, starts_on=clock.today(), subject_id=action.id, due_on=action.target_date)
+    elif not deadline.extensions and deadline.met_on is None:
+        deadline.due_on = action.target_date
+        deadline.original_due_on = action.target_date
+
+
+@router.post("/recommendations/{recommendation_id}/actions", response_model=ActionOut, status_code=status.HTTP_201_CREATED)
+def add_action(recommendation_id: str, body: ActionIn, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ActionOut:
+    rec = session.get(Recommendation, recommendation_id)
+    if rec is None:
+        raise NotFound("The recommendation")
+    review, roles = visible_review(session, principal, rec.review_id, "recommendations.read")
+    require(roles, "recommendations.write", "Only the panel chair records the action plan.")
+    definition = engine.review_definition(review)
+    if not definition.may_edit("recommendations", review.state):
+        raise Conflict(f"Actions cannot be added while the review is {review.state.replace('_', ' ')}.")
+    _check_agency(session, body.lead_agency_id)
+    action_definition = get_registry().latest(definition.action_workflow)
+    action = Action(recommendation_id=rec.id, review_id=review.id, state=action_definition.initial.state, **body.model_dump())
+    engine.start(session, subject=action, review=review, actor=principal, definition=action_definition, on=clock.today(), event="add_action", data={"recommendation": rec.number, "lead_agency_id": action.lead_agency_id, "target_date": body.target_date.isoformat() if body.target_date else None})
+    session.flush()
+    response.headers["ETag"] = etag(action.version)
+    return _out(session, action, review, principal, roles_for_action(roles, principal, action))
+
+
+@router.get("/actions/{action_id}", response_model=ActionOut)
+def get_action(action_id: str, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ActionOut:
+    action, review, roles = _visible_action(session, principal, action_id)
+    response.headers["ETag"] = etag(action.version)
+    return _out(session, action, review, principal, roles)
+
+
+@router.patch("/actions/{action_id}", response_model=ActionOut)
+def edit_action(action_id: str, body: ActionPatch, response: Response, session: SessionDep, principal: CurrentPrincipal, if_match: IfMatch = None) -> ActionOut:
+    action, review, roles = _visible_action(session, principal, action_id)
+    if "panel_chair" not in roles:
+        raise Forbidden("Only the panel chair changes the action plan.")
+    if not engine.review_definition(review).may_edit("recommendations", review.state):
+        raise Conflict(f"The action plan cannot change while the review is {review.state.replace('_', ' ')}.")
+    require_if_match(if_match, action.version, "action")
+    values = body.model_dump(exclude_unset=True)
+    if "action" in values and values["action"] is None:
+        raise Invalid("action: cannot be empty.")
+    _check_agency(session, values.get("lead_agency_id"))
+    changes = audit.diff(action, values)
+    if changes:
+        _sync_deadline(session, action, review, principal)
+        review.updated_at = clock.now()
+        audit.record(session, review=review, entity_type="action", entity_id=action.id, event="edit_action", actor=principal.user, changes=changes)
+    session.flush()
+    response.headers["ETag"] = etag(action.version)
+    return _out(session, action, review, principal, roles)
+
+
+@router.post("/actions/{action_id}/events", response_model=ActionOut, responses={409: {"description": "Not allowed now"}})
+def fire_action_event(action_id: str, body: ActionEventIn, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ActionOut:
+    action, review, _roles = _visible_action(session, principal, action_id)
+    engine.lock_review(session, review.id)
+    action, review, roles = _visible_action(session, principal, action_id)
+    engine.fire(session, subject=action, review=review, event=body.event, actor=principal, roles=roles, on=body.on, data=body.data, note=body.note)
+    session.flush()
+    response.headers["ETag"] = etag(action.version)
+    return _out(session, action, review, principal, roles)

@@ -1,0 +1,151 @@
+"""Who may see and do what: scoped roles resolved per review, IMR and action.
+
+Global roles are scoped to a partnership (csp_*) or an agency (imr_author, agency_manager);
+panel roles are per review. Anything outside a person's scope answers 404, never 403.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.orm import Session
+
+from app.actions.models import Action
+from app.auth.models import AGENCY_ROLES, CSP_ROLES, User
+from app.imrs.models import Imr
+from app.panel.models import PanelMember
+from app.reviews.models import Review
+
+# Roles that may read each part of a review. Agency roles count only for their own agency's
+# IMRs and the actions their agency leads (see roles_for_imr / roles_for_action).
+CASE_TEAM = {"csp_chair", "csp_coordinator", "panel_chair", "panel_member"}
+CAN = {
+    "review.read": CASE_TEAM | {"home_office", "imr_author", "agency_manager"},
+    "review.history": CASE_TEAM | {"home_office"},
+    "review.create": {"csp_coordinator", "csp_chair"},
+    "people.read": CASE_TEAM | {"imr_author", "agency_manager"},
+    "people.write": {"csp_coordinator", "csp_chair", "panel_chair"},
+    "panel.read": CASE_TEAM | {"home_office"},
+    "panel.write": {"csp_coordinator", "csp_chair"},
+    "terms.read": CASE_TEAM | {"home_office", "imr_author", "agency_manager"},
+    "terms.write": {"panel_chair", "csp_coordinator"},
+    "imrs.read_all": CASE_TEAM,
+    "imrs.commission": {"panel_chair", "csp_coordinator"},
+    "imr.read": CASE_TEAM | {"imr_author", "agency_manager"},
+    "imr.write": {"imr_author", "agency_manager"},
+    "chronology.combined": CASE_TEAM | {"home_office"},
+    "overview.read": CASE_TEAM | {"home_office"},
+    "overview.write": {"panel_chair"},
+    "recommendations.read": CASE_TEAM | {"home_office"},
+    "recommendations.write": {"panel_chair"},
+    "action.read": CASE_TEAM | {"home_office", "agency_manager"},
+    "readiness.read": CASE_TEAM | {"home_office"},
+}
+
+
+@dataclass
+class Principal:
+    user: User
+    csp_roles: dict[str, set[str]] = field(default_factory=dict)
+    agency_roles: dict[str, set[str]] = field(default_factory=dict)
+    global_roles: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, user: User) -> "Principal":
+        principal = cls(user=user)
+        for role in user.roles:
+            if role.role in CSP_ROLES and role.csp_id:
+                principal.csp_roles.setdefault(role.csp_id, set()).add(role.role)
+            elif role.role in AGENCY_ROLES and role.agency_id:
+                principal.agency_roles.setdefault(role.agency_id, set()).add(role.role)
+            else:
+                principal.global_roles.add(role.role)
+        return principal
+
+    @property
+    def id(self) -> str:
+        return self.user.id
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.global_roles
+
+    @property
+    def is_home_office(self) -> bool:
+        return "home_office" in self.global_roles
+
+    def agencies_with(self, role: str) -> set[str]:
+        return {agency for agency, roles in self.agency_roles.items() if role in roles}
+
+
+def review_visibility(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause selecting the reviews this person may see (one query, no per-row checks)."""
+    clauses: list[ColumnElement[bool]] = []
+    if principal.csp_roles:
+        clauses.append(Review.csp_id.in_(list(principal.csp_roles)))
+    clauses.append(
+        Review.id.in_(select(PanelMember.review_id).where(PanelMember.user_id == principal.id))
+    )
+    if principal.agency_roles:
+        agencies = list(principal.agency_roles)
+        clauses.append(Review.id.in_(select(Imr.review_id).where(Imr.agency_id.in_(agencies))))
+        managed = list(principal.agencies_with("agency_manager"))
+        if managed:
+            clauses.append(Review.id.in_(select(Action.review_id).where(Action.lead_agency_id.in_(managed))))
+    if principal.is_home_office:
+        clauses.append(Review.first_submitted_on.is_not(None))
+    return or_(*clauses) if clauses else false()
+
+
+def roles_on_review(session: Session, principal: Principal, review: Review) -> set[str]:
+    """Roles this person holds on this review; an empty set means the review is invisible."""
+    return roles_on_reviews(session, principal, [review])[review.id]
+
+
+def roles_on_reviews(session: Session, principal: Principal, reviews: list[Review]) -> dict[str, set[str]]:
+    """Roles per review for a whole page of reviews, in a constant number of queries."""
+    ids = [r.id for r in reviews]
+    result = {r.id: set(principal.csp_roles.get(r.csp_id, set())) for r in reviews}
+    if not ids:
+        return result
+    for review in reviews:
+        if principal.is_home_office and review.first_submitted_on is not None:
+            result[review.id].add("home_office")
+    for review_id, panel_role in session.execute(
+        select(PanelMember.review_id, PanelMember.role).where(PanelMember.review_id.in_(ids), PanelMember.user_id == principal.id)
+    ):
+        result[review_id].add("panel_chair" if panel_role == "chair" else "panel_member")
+    if principal.agency_roles:
+        agencies = list(principal.agency_roles)
+        involved = set(session.execute(select(Imr.review_id, Imr.agency_id).where(Imr.review_id.in_(ids), Imr.agency_id.in_(agencies))).all())
+        managed = list(principal.agencies_with("agency_manager"))
+        if managed:
+            involved |= set(
+                session.execute(
+                    select(Action.review_id, Action.lead_agency_id).where(Action.review_id.in_(ids), Action.lead_agency_id.in_(managed))
+                ).all()
+            )
+        for review_id, agency in involved:
+            result[review_id] |= principal.agency_roles.get(agency, set())
+    return result
+
+
+def roles_for_imr(review_roles: set[str], principal: Principal, imr: Imr) -> set[str]:
+    roles = review_roles - {"imr_author", "agency_manager", "home_office"}
+    return roles | principal.agency_roles.get(imr.agency_id, set())
+
+
+def roles_for_action(review_roles: set[str], principal: Principal, action: Action) -> set[str]:
+    roles = review_roles - {"imr_author", "agency_manager"}
+    if action.lead_agency_id and "agency_manager" in principal.agency_roles.get(action.lead_agency_id, set()):
+        roles.add("agency_manager")
+    return roles
+
+
+def is_agency_only(roles: set[str]) -> bool:
+    """Agency staff see only what they need of a review: not its summary or other agencies' work."""
+    return bool(roles) and roles <= {"imr_author", "agency_manager"}
+
+
+def may(roles: set[str], capability: str) -> bool:
+    return bool(roles & CAN[capability])

@@ -1,0 +1,126 @@
+"""Shared API plumbing: the session dependency, error bodies, pagination, ETags."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, Iterator, TypeVar
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.db import get_sessionmaker
+from app.core.errors import DomainError, PreconditionFailed, PreconditionRequired
+
+T = TypeVar("T")
+
+
+def get_session() -> Iterator[Session]:
+    """One session per request; the route's work commits once, or nothing is written."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+
+
+class Paging:
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=500, description="How many items to return (1-500)")] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000, description="How many items to skip")] = 0,
+    ):
+        self.limit = limit
+        self.offset = offset
+
+
+PagingDep = Annotated[Paging, Depends()]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def require_if_match(if_match: str | None, current_version: int, what: str) -> None:
+    if if_match is None:
+        raise PreconditionRequired(
+            f"Send an If-Match header with the {what}'s current ETag (from GET), so that nobody's edit "
+            "is silently overwritten."
+        )
+    wanted = if_match.strip()
+    if wanted.startswith("W/"):
+        wanted = wanted[2:]
+    if wanted.strip('"') != str(current_version):
+        raise PreconditionFailed(
+            f"The {what} has changed since you loaded it (now version {current_version}, you sent "
+            f"{if_match}). Reload it, reapply your change and send it again.",
+            version=current_version,
+        )
+
+
+IfMatch = Annotated[str | None, Header(description="The ETag from GET; required for PATCH")]
+
+
+class ErrorBody(BaseModel):
+    detail: Any
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            errors.append({"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")})
+        summary = "; ".join(f"{_field(tuple(e['loc']))}: {e['msg']}" for e in errors)
+        return JSONResponse(
+            {"detail": errors, "message": f"The request is not valid: {summary}. Correct it and send it again."},
+            status_code=422,
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "Someone else changed this at the same moment, so your change was not applied. Reload and try again."},
+            status_code=409,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "That would duplicate something that already exists (or was just created by someone else). Reload and check before trying again."},
+            status_code=409,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is no such address in this API. See /api/docs for the addresses it offers."
+        if exc.status_code == 405:
+            detail = "This address does not accept that method. See /api/docs for what it accepts."
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))

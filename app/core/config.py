@@ -1,0 +1,49 @@
+"""Settings from the environment (DHR_*), validated once at start-up."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DHR_", env_file=".env", extra="ignore")
+
+    env: str = "development"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'dhr.sqlite3'}"
+    secret_key: str = PLACEHOLDER_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+    workflows_dir: Path = PROJECT_ROOT / "workflows"
+    token_ttl_minutes: int = 480
+    sweep_interval_seconds: int = 300
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "dhr-no-reply@localhost"
+    mail_dir: Path = PROJECT_ROOT / "var" / "mail"
+    # Fixes today's date for demonstrations and tests; refused in production.
+    clock_today: str | None = None
+
+    @model_validator(mode="after")
+    def refuse_unsafe_production(self) -> "Settings":
+        if self.env == "production":
+            if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "DHR_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                    "(for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if self.clock_today:
+                raise ValueError("DHR_CLOCK_TODAY may not be set in production: remove it")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,55 @@
+"""Deadlines are rows, not timers: the sweep reads them with one indexed query."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import now
+from app.core.db import Base
+from app.core.ids import new_id
+
+
+class Deadline(Base):
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("review_id", "kind", "subject_id"),
+        Index("ix_deadlines_open_due", "met_on", "waived_on", "due_on"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    # The IMR or action the deadline belongs to; "" for the review's own deadlines (keeps the
+    # unique constraint working on databases that treat NULLs as distinct).
+    subject_id: Mapped[str] = mapped_column(String(32), default="")
+    starts_on: Mapped[dt.date]
+    due_on: Mapped[dt.date]
+    original_due_on: Mapped[dt.date]
+    met_on: Mapped[dt.date | None]
+    waived_on: Mapped[dt.date | None]
+    waived_reason: Mapped[str | None] = mapped_column(Text)
+    # What the last sweep recorded; the API always reports the status computed against today().
+    swept_status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+    review: Mapped["Review"] = relationship(back_populates="deadlines")  # noqa: F821
+    extensions: Mapped[list["DeadlineExtension"]] = relationship(
+        back_populates="deadline", lazy="selectin", order_by="DeadlineExtension.created_at"
+    )
+
+
+class DeadlineExtension(Base):
+    __tablename__ = "deadline_extensions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    deadline_id: Mapped[str] = mapped_column(ForeignKey("deadlines.id", ondelete="CASCADE"), index=True)
+    previous_due_on: Mapped[dt.date]
+    new_due_on: Mapped[dt.date]
+    reason: Mapped[str] = mapped_column(Text)
+    agreed_on: Mapped[dt.date]
+    agreed_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+    deadline: Mapped[Deadline] = relationship(back_populates="extensions")

@@ -1,0 +1,33 @@
+"""Date arithmetic for statutory periods, and a deadline's status against today()."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from app.deadlines.models import Deadline
+
+STATUSES = ("pending", "met", "met_late", "overdue", "waived")
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """Calendar months, clamped to the month's end: 31 January + 1 month is 28 or 29 February."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
+def add_period(start: dt.date, period: dict[str, int]) -> dt.date:
+    due = add_months(start, period.get("months", 0))
+    return due + dt.timedelta(weeks=period.get("weeks", 0), days=period.get("days", 0))
+
+
+def status_of(deadline: Deadline, today: dt.date) -> str:
+    if deadline.waived_on is not None:
+        return "waived"
+    if deadline.met_on is not None:
+        return "met" if deadline.met_on <= deadline.due_on else "met_late"
+    if today > deadline.due_on:
+        return "overdue"
+    return "pending"

@@ -1,0 +1,93 @@
+"""Creating, meeting, reopening, waiving and extending deadlines; called by workflow effects."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.errors import Conflict
+from app.deadlines.models import Deadline, DeadlineExtension
+from app.deadlines.rules import add_period
+from app.workflow.definition import DeadlineDef
+
+
+def find(session: Session, *, review_id: str, kind: str, subject_id: str = "") -> Deadline | None:
+    return session.scalars(
+        select(Deadline).where(
+            Deadline.review_id == review_id, Deadline.kind == kind, Deadline.subject_id == subject_id
+        )
+    ).one_or_none()
+
+
+def open_deadline(
+    session: Session,
+    *,
+    review_id: str,
+    kind: str,
+    rule: DeadlineDef,
+    starts_on: dt.date,
+    subject_id: str = "",
+    due_on: dt.date | None = None,
+) -> Deadline:
+    if due_on is None:
+        if rule.period is None:
+            raise ValueError(f"deadline {kind} has no period: a due date must be given")
+        due_on = add_period(starts_on, rule.period)
+    existing = find(session, review_id=review_id, kind=kind, subject_id=subject_id)
+    if existing is not None:
+        # Re-opened after a reconsideration: the same deadline, counted afresh.
+        existing.met_on = None
+        existing.waived_on = None
+        existing.waived_reason = None
+        return existing
+    deadline = Deadline(
+        review_id=review_id,
+        kind=kind,
+        subject_id=subject_id,
+        starts_on=starts_on,
+        due_on=due_on,
+        original_due_on=due_on,
+        swept_status="pending",
+    )
+    session.add(deadline)
+    return deadline
+
+
+def meet(deadline: Deadline, on: dt.date) -> None:
+    if deadline.met_on is None and deadline.waived_on is None:
+        deadline.met_on = on
+
+
+def reopen(deadline: Deadline) -> None:
+    deadline.met_on = None
+    deadline.waived_on = None
+    deadline.waived_reason = None
+    deadline.swept_status = "pending"
+
+
+def waive(deadline: Deadline, on: dt.date, reason: str) -> None:
+    if deadline.met_on is None and deadline.waived_on is None:
+        deadline.waived_on = on
+        deadline.waived_reason = reason
+        deadline.swept_status = "waived"
+
+
+def extend(
+    session: Session, deadline: Deadline, *, new_due_on: dt.date, reason: str, on: dt.date, user_id: str
+) -> DeadlineExtension:
+    if deadline.met_on is not None or deadline.waived_on is not None:
+        raise Conflict(f"the {deadline.kind} deadline is already closed: only an open deadline can be extended")
+    extension = DeadlineExtension(
+        deadline_id=deadline.id,
+        previous_due_on=deadline.due_on,
+        new_due_on=new_due_on,
+        reason=reason,
+        agreed_on=on,
+        agreed_by=user_id,
+    )
+    session.add(extension)
+    # The original due date stays in original_due_on; timeliness reports show both.
+    deadline.due_on = new_due_on
+    deadline.swept_status = "pending"
+    return extension

@@ -1,0 +1,95 @@
+"""create_app(): the FastAPI application with its routers, error handlers and sweep loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import text
+
+from app.actions.api import router as actions_router
+from app.auth.api import router as auth_router
+from app.core import clock
+from app.core.api import install_error_handlers
+from app.core.config import get_settings
+from app.core.db import get_engine, session_scope
+from app.imrs.api import router as imrs_router
+from app.overview.api import router as overview_router
+from app.panel.api import router as panel_router
+from app.partnerships.api import router as partnerships_router
+from app.people.api import router as people_router
+from app.reviews.api import router as reviews_router
+from app.terms.api import router as terms_router
+from app.workflow.registry import get_registry
+
+log = logging.getLogger("dhr")
+API_PREFIX = "/api/v1"
+
+
+async def _sweep_loop(interval: int) -> None:
+    from app.deadlines.sweep import sweep
+
+    while True:
+        try:
+            await asyncio.to_thread(_sweep_once, sweep)
+        except Exception:  # the loop must outlive one failed sweep; the next one retries
+            log.exception("deadline sweep failed; retrying in %s seconds", interval)
+        await asyncio.sleep(interval)
+
+
+def _sweep_once(sweep) -> None:
+    with session_scope() as session:
+        result = sweep(session, clock.today())
+    log.info("deadline sweep on %s: %s became overdue", result.on, result.became_overdue)
+
+
+def create_app(*, run_sweep: bool = False) -> FastAPI:
+    settings = get_settings()
+    get_registry()  # validate the workflow definitions now: a fault stops start-up with its name
+    if settings.clock_today:
+        import datetime as dt
+
+        clock.set_today(dt.date.fromisoformat(settings.clock_today))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        task = asyncio.create_task(_sweep_loop(settings.sweep_interval_seconds)) if run_sweep else None
+        yield
+        if task:
+            task.cancel()
+
+    app = FastAPI(
+        title="Domestic Homicide Review case management",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (
+        auth_router, partnerships_router, reviews_router, people_router, panel_router, terms_router,
+        imrs_router, overview_router, actions_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # report, don't crash: this is what a load balancer asks
+            return JSONResponse({"status": "unavailable", "detail": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/api/docs")
+
+    return app

@@ -1,0 +1,13 @@
+"""Imports every model so that metadata is complete (Alembic and tests use this)."""
+from app.actions.models import Action  # noqa: F401
+from app.audit.models import HistoryEntry  # noqa: F401
+from app.auth.models import ApiToken, User, UserRole  # noqa: F401
+from app.core.db import Base  # noqa: F401
+from app.deadlines.models import Deadline, DeadlineExtension  # noqa: F401
+from app.imrs.models import ChronologyEntry, Imr  # noqa: F401
+from app.overview.models import Overview, Recommendation  # noqa: F401
+from app.panel.models import PanelMember  # noqa: F401
+from app.partnerships.models import Agency, Csp, ReferenceCounter  # noqa: F401
+from app.people.models import Person  # noqa: F401
+from app.reviews.models import Review  # noqa: F401
+from app.terms.models import TermsOfReference  # noqa: F401

@@ -1,0 +1,171 @@
+"""Reviews: notifications, events, history, the workflow, readiness and deadlines."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import func, select
+
+from app.audit import service as audit
+from app.auth.access import review_visibility, roles_on_reviews
+from app.auth.deps import CurrentPrincipal
+from app.core import clock
+from app.core.api import Page, PagingDep, SessionDep
+from app.core.errors import NotFound
+from app.deadlines.models import Deadline
+from app.documents.readiness import run_checks
+from app.reviews import service
+from app.reviews.models import Review
+from app.reviews.schemas import (
+    DeadlineOut,
+    DeadlineStatus,
+    EventIn,
+    HistoryOut,
+    ReadinessOut,
+    ReviewIn,
+    ReviewOut,
+    WorkflowOut,
+)
+from app.workflow import diagram, engine
+
+router = APIRouter(tags=["reviews"])
+
+
+@router.post("/reviews", response_model=ReviewOut, status_code=status.HTTP_201_CREATED)
+def create_review(body: ReviewIn, session: SessionDep, principal: CurrentPrincipal) -> ReviewOut:
+    """Record the notification of a death (guidance 4.1-4.3); the decision deadline starts now."""
+    review = service.create_review(session, body=body, principal=principal)
+    session.flush()
+    session.refresh(review)
+    roles = principal.csp_roles.get(review.csp_id, set())
+    return service.review_out(session, review, principal, roles)
+
+
+@router.get("/reviews", response_model=Page[ReviewOut])
+def list_reviews(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    paging: PagingDep,
+    state: Annotated[str | None, Query(max_length=40)] = None,
+    csp_id: Annotated[str | None, Query(max_length=32)] = None,
+    overdue: bool | None = None,
+) -> dict:
+    query = select(Review).where(review_visibility(principal))
+    if state:
+        query = query.where(Review.state == state)
+    if csp_id:
+        query = query.where(Review.csp_id == csp_id)
+    if overdue is not None:
+        clause = service.overdue_clause(clock.today())
+        query = query.where(clause if overdue else ~clause)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    reviews = session.scalars(query.order_by(Review.notified_on.desc(), Review.reference).limit(paging.limit).offset(paging.offset)).all()
+    roles = roles_on_reviews(session, principal, list(reviews))
+    items = [service.review_out(session, r, principal, roles[r.id], with_events=False) for r in reviews]
+    return {"items": items, "total": total}
+
+
+@router.get("/reviews/{review_id}", response_model=ReviewOut)
+def get_review(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> ReviewOut:
+    review, roles = service.visible_review(session, principal, review_id)
+    return service.review_out(session, review, principal, roles)
+
+
+@router.post(
+    "/reviews/{review_id}/events",
+    response_model=ReviewOut,
+    responses={409: {"description": "Not allowed now: the body names the state, allowed_events and failed guards"}},
+)
+def fire_event(review_id: str, body: EventIn, session: SessionDep, principal: CurrentPrincipal) -> ReviewOut:
+    service.visible_review(session, principal, review_id)
+    review = engine.lock_review(session, review_id)
+    if review is None:
+        raise NotFound("The review")
+    roles = roles_on_reviews(session, principal, [review])[review.id]
+    engine.fire(
+        session, subject=review, review=review, event=body.event, actor=principal, roles=roles,
+        on=body.on, data=body.data, note=body.note,
+    )
+    session.flush()
+    roles = roles_on_reviews(session, principal, [review])[review.id]
+    return service.review_out(session, review, principal, roles)
+
+
+@router.get("/reviews/{review_id}/events", response_model=Page[HistoryOut])
+def review_history(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict:
+    review, _roles = service.visible_review(session, principal, review_id, "review.history")
+    entries = audit.for_review(session, review.id)
+    items = [HistoryOut.model_validate({**_entry_dict(e), "actor": e.actor_name}) for e in entries]
+    return {"items": items, "total": len(items)}
+
+
+def _entry_dict(entry) -> dict:
+    return {name: getattr(entry, name) for name in HistoryOut.model_fields if name != "actor"}
+
+
+@router.get("/reviews/{review_id}/workflow", response_model=WorkflowOut)
+def review_workflow(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> WorkflowOut:
+    review, _roles = service.visible_review(session, principal, review_id)
+    definition = engine.review_definition(review)
+    return WorkflowOut(
+        name=definition.name,
+        version=definition.version,
+        title=definition.title,
+        states=[s.model_dump() for s in definition.states],
+        transitions=[
+            {
+                "event": t.name,
+                "source": t.source,
+                "to": t.to,
+                "roles": t.roles,
+                "guidance": t.guidance,
+                "data": {k: v.model_dump() for k, v in t.data.items()},
+                "guards": [g.label() for g in t.guards],
+                "effects": [e.label() for e in t.effects],
+            }
+            for t in definition.events
+        ],
+        current=review.state,
+        mermaid=diagram.mermaid(definition, review.state),
+    )
+
+
+@router.get("/reviews/{review_id}/readiness", response_model=ReadinessOut)
+def readiness(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> ReadinessOut:
+    review, _roles = service.visible_review(session, principal, review_id, "readiness.read")
+    checks = run_checks(session, review)
+    return ReadinessOut(ready=all(c.passed for c in checks), checks=[c.__dict__ for c in checks])
+
+
+@router.get("/deadlines", response_model=Page[DeadlineOut])
+def list_deadlines(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    paging: PagingDep,
+    due_before: dt.date | None = None,
+    status: DeadlineStatus | None = None,
+) -> dict:
+    """Deadlines across every review you can see (agency staff: their own IMRs' and actions')."""
+    today = clock.today()
+    query = select(Deadline, Review).join(Review, Review.id == Deadline.review_id).where(review_visibility(principal))
+    if due_before:
+        query = query.where(Deadline.due_on < due_before)
+    if status == "waived":
+        query = query.where(Deadline.waived_on.is_not(None))
+    elif status in ("met", "met_late"):
+        query = query.where(Deadline.met_on.is_not(None), Deadline.waived_on.is_(None))
+        query = query.where(Deadline.met_on <= Deadline.due_on if status == "met" else Deadline.met_on > Deadline.due_on)
+    elif status in ("overdue", "pending"):
+        query = query.where(Deadline.met_on.is_(None), Deadline.waived_on.is_(None))
+        query = query.where(Deadline.due_on < today if status == "overdue" else Deadline.due_on >= today)
+    rows = session.execute(query.order_by(Deadline.due_on, Deadline.kind)).all()
+    reviews = {review.id: review for _d, review in rows}
+    roles = roles_on_reviews(session, principal, list(reviews.values()))
+    visible = []
+    for deadline, review in rows:
+        if deadline in service.visible_deadlines(session, principal, review, roles[review.id]):
+            visible.append(service.deadline_out(deadline, today, service.deadline_titles(review), review.reference))
+    return {"items": visible[paging.offset : paging.offset + paging.limit], "total": len(visible)}
+
+

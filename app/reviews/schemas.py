@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DeathType = Literal["homicide", "suicide", "other"]
+Relationship = Literal["intimate_partner", "ex_partner", "family_member", "household_member", "other"]
+DeadlineStatus = Literal["pending", "met", "met_late", "overdue", "waived"]
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    csp_id: str = Field(max_length=32)
+    notified_on: dt.date
+    notified_by: str = Field(min_length=1, max_length=200, description="Who notified the CSP, e.g. the police force")
+    date_of_death: dt.date
+    death_type: DeathType
+    relationship: Relationship
+    victim_age: int = Field(ge=0, le=130)
+    summary: str = Field(default="", max_length=20000)
+
+
+class ExtensionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    previous_due_on: dt.date
+    new_due_on: dt.date
+    reason: str
+    agreed_on: dt.date
+
+
+class DeadlineOut(BaseModel):
+    id: str
+    review_id: str
+    reference: str | None = None
+    kind: str
+    title: str
+    subject_id: str | None
+    starts_on: dt.date
+    due_on: dt.date
+    original_due_on: dt.date
+    met_on: dt.date | None
+    waived_reason: str | None
+    status: DeadlineStatus
+    days_left: int
+    extensions: list[ExtensionOut]
+
+
+class ReviewOut(BaseModel):
+    id: str
+    reference: str
+    csp_id: str
+    state: str
+    state_title: str
+    workflow: str
+    workflow_version: int
+    version: int
+    notified_on: dt.date
+    notified_by: str
+    date_of_death: dt.date
+    death_type: str
+    relationship: str
+    victim_age: int
+    summary: str | None
+    decided_on: dt.date | None
+    decision: str | None
+    decision_rationale: str | None
+    child_review_considered: bool | None
+    home_office_notified_on: dt.date | None
+    terms_agreed_on: dt.date | None
+    overview_approved_on: dt.date | None
+    family_shared_on: dt.date | None
+    family_response: str | None
+    signed_off_on: dt.date | None
+    first_submitted_on: dt.date | None
+    submitted_on: dt.date | None
+    qa_outcome: str | None
+    qa_changes: str | None
+    qa_feedback: str | None
+    cleared_on: dt.date | None
+    publication_url: str | None
+    published_on: dt.date | None
+    withheld_reason: str | None
+    concluded_on: dt.date | None
+    pended_from: str | None
+    pend_reason: str | None
+    expected_resume_on: dt.date | None
+    criminal_proceedings_open: bool
+    deadlines: list[DeadlineOut]
+    allowed_events: list[str] | None = Field(description="Events you may fire now; null in lists (GET the review)")
+    your_roles: list[str]
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event: str = Field(min_length=1, max_length=60)
+    on: dt.date | None = Field(default=None, description="The date it happened (default today)")
+    data: dict[str, Any] = Field(default_factory=dict)
+    note: str | None = Field(default=None, max_length=20000)
+
+
+class HistoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    seq: int
+    entity_type: str
+    entity_id: str
+    event: str
+    from_state: str | None
+    to_state: str | None
+    on: dt.date
+    at: dt.datetime
+    actor: str
+    data: dict[str, Any]
+    changes: dict[str, Any]
+    note: str | None
+
+
+class WorkflowTransitionOut(BaseModel):
+    event: str
+    source: list[str]
+    to: str | None
+    roles: list[str]
+    guidance: str
+    data: dict[str, Any]
+    guards: list[str]
+    effects: list[str]
+
+
+class WorkflowOut(BaseModel):
+    name: str
+    version: int
+    title: str
+    states: list[dict[str, Any]]
+    transitions: list[WorkflowTransitionOut]
+    current: str
+    mermaid: str
+
+
+class CheckOut(BaseModel):
+    id: str
+    passed: bool
+    detail: str
+    where: str | None
+
+
+class ReadinessOut(BaseModel):
+    ready: bool
+    checks: list[CheckOut]

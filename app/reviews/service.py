@@ -1,0 +1,150 @@
+"""Reviews: recording a notification, finding what a person may see, shaping the reply."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.access import Principal, is_agency_only, may, roles_on_review
+from app.core import clock
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.deadlines.models import Deadline
+from app.deadlines.rules import status_of
+from app.partnerships.models import Csp, ReferenceCounter
+from app.reviews.models import Review
+from app.reviews.schemas import DeadlineOut, ReviewIn, ReviewOut
+from app.workflow import engine
+from app.workflow.registry import get_registry
+
+DEFAULT_WORKFLOW = "dhr-2011"
+
+
+def visible_review(session: Session, principal: Principal, review_id: str, capability: str = "review.read") -> tuple[Review, set[str]]:
+    """The review and the caller's roles on it; 404 when it is absent or not theirs to see."""
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound("The review")
+    roles = roles_on_review(session, principal, review)
+    if not may(roles, capability):
+        raise NotFound("The review" if not roles else "That part of the review")
+    return review, roles
+
+
+def require(roles: set[str], capability: str, message: str) -> None:
+    if not may(roles, capability):
+        raise Forbidden(message)
+
+
+def next_reference(session: Session, csp: Csp, year: int) -> str:
+    counter = session.scalars(
+        select(ReferenceCounter).where(ReferenceCounter.csp_id == csp.id, ReferenceCounter.year == year)
+    ).one_or_none()
+    if counter is None:
+        session.add(ReferenceCounter(csp_id=csp.id, year=year, last=0))
+        session.flush()
+    number = session.scalar(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.csp_id == csp.id, ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    )
+    return f"DHR-{year}-{csp.code}-{number:03d}"
+
+
+def create_review(session: Session, *, body: ReviewIn, principal: Principal) -> Review:
+    csp = session.get(Csp, body.csp_id)
+    if csp is None:
+        raise Invalid("csp_id: there is no partnership with that id. List them at GET /api/v1/csps.")
+    if not principal.csp_roles.get(csp.id, set()) & {"csp_coordinator", "csp_chair"}:
+        raise Forbidden("Only the partnership's CSP coordinator or chair may record a notification for it.")
+    today = clock.today()
+    problems = []
+    if body.notified_on > today:
+        problems.append("notified_on: is in the future")
+    if body.date_of_death > body.notified_on:
+        problems.append("date_of_death: is after the date the CSP was notified")
+    if problems:
+        raise Invalid("The notification is not valid: " + "; ".join(problems) + ". Correct it and send it again.", errors=problems)
+    definition = get_registry().latest(DEFAULT_WORKFLOW)
+    review = Review(
+        reference=next_reference(session, csp, body.notified_on.year),
+        csp_id=csp.id,
+        state=definition.initial.state,
+        workflow_name=definition.name,
+        workflow_version=definition.version,
+        **body.model_dump(exclude={"csp_id"}),
+    )
+    engine.start(
+        session, subject=review, review=review, actor=principal, definition=definition,
+        on=body.notified_on, event="record_notification",
+        data={"notified_by": body.notified_by, "csp": csp.code},
+    )
+    return review
+
+
+def deadline_out(deadline: Deadline, today: dt.date, titles: dict[str, str], reference: str | None = None) -> DeadlineOut:
+    return DeadlineOut(
+        id=deadline.id,
+        review_id=deadline.review_id,
+        reference=reference,
+        kind=deadline.kind,
+        title=titles.get(deadline.kind, deadline.kind),
+        subject_id=deadline.subject_id or None,
+        starts_on=deadline.starts_on,
+        due_on=deadline.due_on,
+        original_due_on=deadline.original_due_on,
+        met_on=deadline.met_on,
+        waived_reason=deadline.waived_reason,
+        status=status_of(deadline, today),
+        days_left=(deadline.due_on - today).days,
+        extensions=deadline.extensions,
+    )
+
+
+def deadline_titles(review: Review) -> dict[str, str]:
+    definition = engine.review_definition(review)
+    return {kind: rule.title for kind, rule in definition.deadlines.items()}
+
+
+def visible_deadlines(session: Session, principal: Principal, review: Review, roles: set[str]) -> list[Deadline]:
+    if not is_agency_only(roles):
+        return list(review.deadlines)
+    # Agency staff see the deadlines of their own IMRs and actions only.
+    from app.actions.models import Action
+    from app.imrs.models import Imr
+
+    mine = set(session.scalars(select(Imr.id).where(Imr.review_id == review.id, Imr.agency_id.in_(list(principal.agency_roles)))))
+    mine |= set(session.scalars(select(Action.id).where(Action.review_id == review.id, Action.lead_agency_id.in_(list(principal.agency_roles)))))
+    return [d for d in review.deadlines if d.subject_id in mine]
+
+
+def review_out(session: Session, review: Review, principal: Principal, roles: set[str], *, with_events: bool = True) -> ReviewOut:
+    today = clock.today()
+    definition = engine.review_definition(review)
+    titles = deadline_titles(review)
+    agency_only = is_agency_only(roles)
+    fields = {name: getattr(review, name) for name in ReviewOut.model_fields if hasattr(review, name) and name not in ("deadlines", "state_title")}
+    if agency_only:
+        # Agency staff need the case's identity and timetable, not the CSP's deliberations.
+        for name in ("summary", "decision_rationale", "qa_changes", "qa_feedback", "pend_reason", "withheld_reason"):
+            fields[name] = None
+    fields.update(
+        workflow=review.workflow_name,
+        state_title=definition.state(review.state).title,
+        deadlines=[deadline_out(d, today, titles) for d in visible_deadlines(session, principal, review, roles)],
+        allowed_events=engine.allowed_events(session, subject=review, review=review, actor=principal, roles=roles) if with_events else None,
+        your_roles=sorted(roles),
+    )
+    return ReviewOut(**fields)
+
+
+def overdue_clause(today: dt.date):
+    return exists(
+        select(Deadline.id).where(
+            Deadline.review_id == Review.id,
+            Deadline.met_on.is_(None),
+            Deadline.waived_on.is_(None),
+            Deadline.due_on < today,
+        )
+    )
