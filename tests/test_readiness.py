@@ -1,0 +1,112 @@
+"""The readiness check (DOMAIN.md "Anonymisation and the readiness check"; guidance 8.19, 9.1, 11.1)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.journey import Journey
+from tests.support import ok
+
+
+def _checks(j: Journey) -> dict:
+    body = ok(j.as_("panel_chair").get(f"/reviews/{j.id}/readiness"))
+    return body
+
+
+def _edit_overview(j: Journey, **sections) -> None:
+    current = ok(j.as_("panel_chair").get(f"/reviews/{j.id}/overview"))
+    ok(j.as_("panel_chair").patch(f"/reviews/{j.id}/overview", headers={"If-Match": f'"{current["version"]}"'}, json=sections))
+
+
+def test_a_clean_review_is_ready_at_sign_off(api, world):
+    j = Journey(api, world).to("csp_signoff")
+    body = _checks(j)
+    assert body["ready"] is True, [c for c in body["checks"] if not c["passed"]]
+    assert {c["id"] for c in body["checks"]} >= {
+        "anonymisation", "overview_sections", "recommendations_in_action_plan", "actions_smart",
+        "terms_coercive_control", "terms_equality_and_diversity", "family_involvement",
+        "extension_for_overdue_period", "home_office_notified_of_decision", "panel_chair_independent",
+    }
+
+
+@pytest.mark.parametrize(
+    "planted, found",
+    [
+        ("Zoë O'Brien-Smith was seen by her GP.", "Zoë O'Brien-Smith"),
+        ("ZOE o’brien-smith was seen.", "ZOE"),  # case, accents and curly apostrophes do not hide a name
+        ("Zed told her neighbour.", "Zed"),  # an alias
+        ("She was born on 4th March 1991.", "4th March 1991"),
+        ("Her date of birth, 04/03/1991, was recorded.", "04/03/1991"),
+        ("She lived at 12 Acacia Avenue.", "12 Acacia Avenue"),
+        ("The postcode EX1 2AB was noted.", "EX1 2AB"),
+        ("Bartholomew was arrested.", "Bartholomew"),
+    ],
+)
+def test_an_identifier_in_the_overview_is_named_with_its_field(api, world, planted, found):
+    j = Journey(api, world).to("drafting")
+    _edit_overview(j, facts=planted)
+    body = _checks(j)
+    assert body["ready"] is False
+    failure = next(c for c in body["checks"] if c["id"] == "anonymisation" and not c["passed"])
+    assert failure["where"] == "overview.facts"
+    assert found.replace("’", "'") in failure["detail"]
+
+
+def test_words_that_merely_contain_a_name_are_not_flagged(api, world):
+    j = Journey(api, world).to("drafting")
+    _edit_overview(j, facts="Smithson & Sons supplied the Zedonk; Quincey Street is elsewhere; 1991 was a different year.")
+    anonymisation = [c for c in _checks(j)["checks"] if c["id"] == "anonymisation"]
+    assert anonymisation == [{"id": "anonymisation", "passed": True, "detail": anonymisation[0]["detail"], "where": None}]
+
+
+def test_a_name_in_a_chronology_entry_blocks_submission_until_fixed(api, world):
+    j = Journey(api, world)
+    j.decide()
+    j.scope()
+    j.commission(agencies=("police",))
+    imr_id = j.imrs["police"]
+    j.imr_event("police_author", "police", "acknowledge", author_name="Ivy Independent", author_role="Officer", independence_confirmed=True)
+    entry = ok(j.as_("police_author").post(f"/imrs/{imr_id}/chronology", json={
+        "occurred_on": "2025-05-01", "description": "Officers spoke to Bartholomew Quince at the address."}), 201)
+    body = _checks(j)
+    failure = next(c for c in body["checks"] if c["id"] == "anonymisation" and not c["passed"])
+    assert failure["where"] == f"chronology/{entry['id']}.description"
+    assert "Bartholomew Quince" in failure["detail"]
+
+
+def test_submit_is_refused_while_the_check_fails_and_allowed_once_fixed(api, world):
+    j = Journey(api, world).to("csp_signoff")
+    j.fire(j.chair, "return_to_panel", reason="Names remain in the text")
+    _edit_overview(j, analysis="Zoë was not asked about coercive control.")
+    j.fire("panel_chair", "present_overview")
+    j.fire("panel_chair", "approve_overview")
+    j.fire("panel_chair", "record_family_response", shared_on=j.day.isoformat(), response="agreed")
+    refused = j.fire(j.chair, "submit", expect=409)
+    assert refused["state"] == "csp_signoff"
+    guard = refused["failed_guards"][0]
+    assert guard["guard"] == "readiness_check_passes"
+    assert "overview.analysis" in guard["reason"] and "Zoë" in guard["reason"]
+    j.fire(j.chair, "return_to_panel", reason="Fix the name")
+    _edit_overview(j, analysis="Adult A was not asked about coercive control.")
+    j.fire("panel_chair", "present_overview")
+    j.fire("panel_chair", "approve_overview")
+    j.fire("panel_chair", "record_family_response", shared_on=j.day.isoformat(), response="agreed")
+    assert j.fire(j.chair, "submit")["state"] == "submitted"
+
+
+def test_terms_of_reference_must_address_suicide_when_the_death_was_a_suicide(api, world):
+    j = Journey(api, world, death_type="suicide").to("evidence")
+    failing = {c["id"] for c in _checks(j)["checks"] if not c["passed"]}
+    assert "terms_suicide" in failing
+    ok(j.as_("panel_chair").put(f"/reviews/{j.id}/terms-of-reference", json={
+        "period_from": "2023-01-01", "period_to": "2026-01-01", "coercive_control": True,
+        "equality_and_diversity": True, "suicide": True}))
+    assert "terms_suicide" not in {c["id"] for c in _checks(j)["checks"] if not c["passed"]}
+
+
+def test_an_overdue_overview_needs_an_agreed_extension(api, world):
+    j = Journey(api, world).to("drafting")
+    j.advance(200)  # past six months from the decision
+    failing = {c["id"]: c for c in _checks(j)["checks"] if not c["passed"]}
+    assert failing["extension_for_overdue_period"]["where"] == "deadlines.overview_report"
+    j.fire(j.chair, "agree_extension", deadline="overview_report", new_due_on=j.day.replace(year=j.day.year + 1).isoformat(), reason="Criminal trial delayed the IMRs")
+    assert "extension_for_overdue_period" not in {c["id"] for c in _checks(j)["checks"] if not c["passed"]}
