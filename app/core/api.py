@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.db import get_sessionmaker
+from app.core.db import session_scope
 from app.core.errors import DomainError, PreconditionFailed, PreconditionRequired
 
 T = TypeVar("T")
@@ -20,18 +20,12 @@ T = TypeVar("T")
 
 def get_session() -> Iterator[Session]:
     """One session per request; the route's work commits once, or nothing is written."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a reply never acknowledges a failed commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class Page(BaseModel, Generic[T]):
