@@ -115,6 +115,8 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail
         if exc.status_code == 404 and detail == "Not Found":
             detail = "There is no such address in this API. See /api/docs for the addresses it offers."
+        if exc.status_code == 400 and "parsing the body" in str(detail):
+            detail = "The request body is not valid JSON: check its syntax and send it again."
         if exc.status_code == 405:
             detail = "This address does not accept that method. See /api/docs for what it accepts."
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))

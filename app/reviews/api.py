@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import func, select
 
 from app.audit import service as audit
-from app.auth.access import review_visibility, roles_on_reviews
+from app.auth.access import may, review_visibility, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.api import Page, PagingDep, SessionDep
@@ -94,9 +94,12 @@ def fire_event(review_id: str, body: EventIn, session: SessionDep, principal: Cu
 
 @router.get("/reviews/{review_id}/events", response_model=Page[HistoryOut])
 def review_history(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict:
-    review, _roles = service.visible_review(session, principal, review_id, "review.history")
+    review, roles = service.visible_review(session, principal, review_id, "review.history")
     entries = audit.for_review(session, review.id)
     items = [HistoryOut.model_validate({**_entry_dict(e), "actor": e.actor_name}) for e in entries]
+    if not may(roles, "imrs.read_all"):
+        # The Home Office sees when IMR events happened, never what the IMRs say.
+        items = [i.model_copy(update={"data": {}, "changes": {}, "note": None}) if i.entity_type in ("imr", "chronology_entry") else i for i in items]
     return {"items": items, "total": len(items)}
 
 

@@ -34,4 +34,5 @@ def mermaid(definition: WorkflowDef, current: str) -> str:
         title=definition.title,
         show_conditions=False,
     )
-    return model.get_graph().draw(None)
+    # Mermaid's keyword is lower-case `class`; transitions writes `Class`.
+    return model.get_graph().draw(None).replace("\n  Class ", "\n  class ")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from transitions import Machine, MachineError
 
 from app.audit import service as audit
-from app.auth.access import Principal
+from app.auth.access import Principal, is_agency_only
 from app.core import clock
 from app.core.db import is_postgres
 from app.core.errors import Conflict, Forbidden, Invalid
@@ -203,9 +203,20 @@ def fire(
     permitted = [t for t in candidates if roles & set(t.roles)]
     if not permitted:
         needed = sorted({r for t in candidates for r in t.roles})
+        # Say what else stands in the way (e.g. no panel chair is appointed yet, so nobody holds the
+        # role): the case team can act on it. Agency staff are told the role only.
+        blocking: list[dict[str, str]] = []
+        if not is_agency_only(roles):
+            ctx = _context(session, subject, review, actor, roles, on, {}, note)
+            ctx.transition = candidates[0]
+            for call in candidates[0].guards:
+                reason = None if call.name in guard_table.DATA_GUARDS else guard_table.GUARDS[call.name](ctx, call)
+                if reason:
+                    blocking.append({"guard": call.label(), "reason": reason})
         raise Forbidden(
             f"Only the {' or '.join(r.replace('_', ' ') for r in needed)} may {event.replace('_', ' ')} here. "
-            "Ask the person who holds that role."
+            "Ask the person who holds that role." + "".join(f" {f['reason']}" for f in blocking),
+            **({"failed_guards": blocking} if blocking else {}),
         )
     transition = permitted[0]
     parsed = parse_data(transition, data)
