@@ -115,7 +115,7 @@ def visible_deadlines(session: Session, principal: Principal, review: Review, ro
     from app.imrs.models import Imr
 
     mine = set(session.scalars(select(Imr.id).where(Imr.review_id == review.id, Imr.agency_id.in_(list(principal.agency_roles)))))
-    mine |= set(session.scalars(select(Action.id).where(Action.review_id == review.id, Action.lead_agency_id.in_(list(principal.agency_roles)))))
+    mine |= set(session.scalars(select(Action.id).where(Action.review_id == review.id, Action.lead_agency_id.in_(list(principal.agencies_with("agency_manager"))))))
     return [d for d in review.deadlines if d.subject_id in mine]
 
 
