@@ -25,12 +25,6 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("DHR_TEST_POSTGRES_URL")
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "postgres_only" in item.keywords and "[sqlite]" in item.nodeid:
-            item.add_marker(pytest.mark.skip(reason="runs against PostgreSQL only"))
-
-
 def _reset_caches() -> None:
     get_settings.cache_clear()
     get_sessionmaker.cache_clear()
