@@ -59,11 +59,11 @@ def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
         old = getattr(obj, name)
         if old != new:
             setattr(obj, name, new)
-            changes[name] = [_plain(old), _plain(new)]
+            changes[name] = [plain(old), plain(new)]
     return changes
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value

@@ -165,10 +165,13 @@ def list_deadlines(
     rows = session.execute(query.order_by(Deadline.due_on, Deadline.kind)).all()
     reviews = {review.id: review for _d, review in rows}
     roles = roles_on_reviews(session, principal, list(reviews.values()))
-    visible = []
-    for deadline, review in rows:
-        if deadline in service.visible_deadlines(session, principal, review, roles[review.id]):
-            visible.append(service.deadline_out(deadline, today, service.deadline_titles(review), review.reference))
+    shown = {rid: {d.id for d in service.visible_deadlines(session, principal, r, roles[rid])} for rid, r in reviews.items()}
+    titles = {rid: service.deadline_titles(r) for rid, r in reviews.items()}
+    visible = [
+        service.deadline_out(deadline, today, titles[review.id], review.reference)
+        for deadline, review in rows
+        if deadline.id in shown[review.id]
+    ]
     return {"items": visible[paging.offset : paging.offset + paging.limit], "total": len(visible)}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.audit.service import plain
 from app.auth.access import Principal
 from app.reviews.models import Review
 from app.workflow.definition import TransitionDef, WorkflowDef
@@ -33,14 +34,9 @@ class EventContext:
         old = getattr(obj, attribute)
         if old != value:
             setattr(obj, attribute, value)
-            self.changes[attribute] = [_plain(old), _plain(value)]
+            self.changes[attribute] = [plain(old), plain(value)]
 
     @property
     def subject_kind(self) -> str:
         return self.definition.subject
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value

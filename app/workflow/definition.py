@@ -132,5 +132,9 @@ class WorkflowDef(BaseModel):
     def transitions_for(self, event: str, state: str) -> list[TransitionDef]:
         return [t for t in self.events if t.name == event and state in t.source]
 
+    def previous_targets(self, transition: TransitionDef) -> list[str]:
+        """Where a `$previous` transition can lead: every state its source can be entered from."""
+        return sorted({s for e in self.events if e.to in transition.source for s in e.source})
+
     def may_edit(self, part: str, state: str) -> bool:
         return state in self.editable.get(part, [])

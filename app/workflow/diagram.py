@@ -18,8 +18,7 @@ def mermaid(definition: WorkflowDef, current: str) -> str:
     transitions = []
     for t in definition.events:
         if t.to == PREVIOUS:
-            dests = sorted({s for e in definition.events if e.to in t.source for s in e.source})
-            for dest in dests:
+            for dest in definition.previous_targets(t):
                 transitions.append({"trigger": t.name, "source": t.source, "dest": dest})
         elif t.to is not None:  # events that keep the state would only clutter the picture
             transitions.append({"trigger": t.name, "source": t.source, "dest": t.to})

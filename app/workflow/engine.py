@@ -41,7 +41,7 @@ def _machine(definition: WorkflowDef, adapter: _Adapter) -> Machine:
     transitions: list[dict[str, Any]] = []
     for t in definition.events:
         if t.to == PREVIOUS:
-            for target in {s for e in definition.events if e.to in t.source for s in e.source}:
+            for target in definition.previous_targets(t):
                 transitions.append(
                     {
                         "trigger": t.name,

@@ -27,7 +27,7 @@ def _reachable(defn: WorkflowDef) -> set[str]:
                 continue
             targets = [t.to]
             if t.to == PREVIOUS:
-                targets = [s for e in defn.events if e.to == state for s in e.source]
+                targets = defn.previous_targets(t)
             for target in targets:
                 if target not in seen:
                     seen.add(target)
