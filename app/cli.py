@@ -1,7 +1,9 @@
-"""The `dhr` command: serve, migrate, create-user, sweep, demo."""
+"""The `dhr` command: serve, migrate, create-user, sweep, demo, template."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -106,6 +108,90 @@ def demo(if_new: bool = typer.Option(False, "--if-new", help="Only when the data
     from app.demo import load_demo
 
     load_demo(only_if_new=if_new, echo=typer.echo)
+
+
+template_app = typer.Typer(help="The Word templates documents are made from: export, check, replace, reset.", no_args_is_help=True)
+app.add_typer(template_app, name="template")
+KINDS_HELP = "imr, overview_report, executive_summary, action_plan, decision_letter or imr_commission_letter"
+
+
+@template_app.command("export")
+def template_export(
+    kind: str = typer.Argument(..., help=KINDS_HELP),
+    out: Path = typer.Option(..., "--out", help="Where to write the .docx"),
+    csp: Optional[str] = typer.Option(None, help="The partnership's code: its template in force (default: the statutory one)"),
+) -> None:
+    """Write a template to a file, to re-brand it in Word."""
+    from app.core.db import session_scope
+    from app.documents import templates
+
+    with _template_errors(), session_scope() as session:
+        templates.require_kind(kind)
+        template = templates.in_force(session, _csp(session, csp).id, kind) if csp else templates.statutory(kind)
+        out.write_bytes(template.content)
+    typer.echo(f"Wrote the {template.source} {kind} template ({len(template.content):,} bytes, sha256 {template.sha256[:12]}) to {out}.")
+
+
+@template_app.command("check")
+def template_check(kind: str = typer.Argument(..., help=KINDS_HELP), file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """Try a template against an invented review without installing it."""
+    from app.documents import templates
+
+    with _template_errors():
+        templates.require_kind(kind)
+        templates.check(kind, file.read_bytes())
+    typer.echo(f"{file} renders as a {kind} in every variant: it can be installed with `dhr template replace`.")
+
+
+@template_app.command("replace")
+def template_replace(
+    kind: str = typer.Argument(..., help=KINDS_HELP),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    csp: str = typer.Option(..., help="The partnership's code"),
+) -> None:
+    """Use a partnership's own copy of a template from now on (refused if it cannot render)."""
+    from app.core.db import session_scope
+    from app.documents import templates
+
+    with _template_errors(), session_scope() as session:
+        row = templates.replace(session, csp_id=_csp(session, csp).id, kind=kind, content=file.read_bytes(), user=None)
+        session.flush()
+        version = row.version
+    typer.echo(f"{csp} now makes its {kind} documents from {file} (its template version {version}).")
+
+
+@template_app.command("reset")
+def template_reset(kind: str = typer.Argument(..., help=KINDS_HELP), csp: str = typer.Option(..., help="The partnership's code")) -> None:
+    """Go back to the statutory template; the partnership's earlier copies stay on record."""
+    from app.core.db import session_scope
+    from app.documents import templates
+
+    with _template_errors(), session_scope() as session:
+        templates.reset(session, csp_id=_csp(session, csp).id, kind=kind, user=None)
+    typer.echo(f"{csp} makes its {kind} documents from the statutory template again.")
+
+
+@contextmanager
+def _template_errors():
+    from app.core.errors import DomainError
+
+    try:
+        yield
+    except DomainError as exc:
+        typer.echo(f"Refused: {exc.detail.removeprefix('file: ')}", err=True)
+        raise typer.Exit(code=1)
+
+
+def _csp(session, code: str):
+    from sqlalchemy import select
+
+    from app.core.errors import DomainError
+    from app.partnerships.models import Csp
+
+    row = session.scalars(select(Csp).where(Csp.code == code)).one_or_none()
+    if row is None:
+        raise DomainError(f"There is no partnership with the code {code}: `GET /api/v1/csps` lists them.")
+    return row
 
 
 def _date(value: str) -> dt.date:

@@ -15,6 +15,7 @@ from app.core import clock
 from app.core.api import install_error_handlers
 from app.core.config import get_settings
 from app.core.db import get_engine, session_scope
+from app.documents.api import router as documents_router
 from app.imrs.api import router as imrs_router
 from app.overview.api import router as overview_router
 from app.panel.api import router as panel_router
@@ -71,7 +72,7 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
     install_error_handlers(app)
     for router in (
         auth_router, partnerships_router, reviews_router, people_router, panel_router, terms_router,
-        imrs_router, overview_router, actions_router,
+        imrs_router, overview_router, actions_router, documents_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

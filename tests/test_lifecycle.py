@@ -182,10 +182,15 @@ def test_one_review_from_notification_to_conclusion(api, world):
     p_imr, h_imr = ("imr", j.imrs["police"]), ("imr", j.imrs["health"])
     w.deadlines[p_imr] = deadline("2026-03-27", "pending")
     w.deadlines[h_imr] = deadline("2026-04-08", "pending")
+    # Each commissioning also makes the letter to the agency's senior manager (8.1).
     w.check("evidence", [
         ("commission_imr", None, "commissioned", PENNY),
+        ("generate_document", None, None, PENNY),
         ("commission_imr", None, "commissioned", PENNY),
+        ("generate_document", None, None, PENNY),
     ])
+    letters = ok(j.as_("police_author").get(f"/reviews/{j.id}/documents", params={"kind": "imr_commission_letter"}))["items"]
+    assert [(d["imr_id"], d["version"]) for d in letters] == [(j.imrs["police"], 1)]
 
     # -- Pended for criminal proceedings (6.5-6.8), then resumed into the state it left ----------
     w.at("2026-02-16")

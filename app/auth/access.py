@@ -40,6 +40,19 @@ CAN = {
     "recommendations.write": {"panel_chair"},
     "action.read": CASE_TEAM | {"home_office", "agency_manager"},
     "readiness.read": CASE_TEAM | {"home_office"},
+    # Documents: the reports (overview, executive summary, action plan) go to the Home Office too;
+    # IMR documents follow the IMR's own roles (roles_for_imr).
+    "documents.list": CASE_TEAM | {"home_office", "imr_author", "agency_manager"},
+    "documents.reports.read": CASE_TEAM | {"home_office"},
+    "documents.reports.generate": {"panel_chair", "csp_chair", "csp_coordinator"},
+    "documents.decision_letter.read": CASE_TEAM,
+    "documents.decision_letter.generate": {"csp_chair", "csp_coordinator"},
+    "documents.imr.read": CASE_TEAM | {"imr_author", "agency_manager"},
+    "documents.imr.generate": {"panel_chair", "imr_author", "agency_manager"},
+    "documents.imr_commission_letter.read": CASE_TEAM | {"imr_author", "agency_manager"},
+    "documents.imr_commission_letter.generate": {"panel_chair", "csp_chair", "csp_coordinator"},
+    "documents.imr.upload": {"imr_author", "agency_manager"},
+    "templates.manage": {"csp_chair", "csp_coordinator"},
 }
 
 

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     secret_key: str = PLACEHOLDER_SECRET
     base_url: str = "http://127.0.0.1:8000"
     workflows_dir: Path = PROJECT_ROOT / "workflows"
+    templates_dir: Path = PROJECT_ROOT / "docx_templates"
+    # LibreOffice for PDFs; found on PATH when empty. Without it documents are .docx only.
+    soffice_path: str = ""
+    max_upload_bytes: int = 20 * 1024 * 1024
     token_ttl_minutes: int = 480
     sweep_interval_seconds: int = 300
     smtp_host: str | None = None

@@ -41,3 +41,9 @@ class PreconditionFailed(DomainError):
 
 class PreconditionRequired(DomainError):
     status_code = 428
+
+
+class Unavailable(DomainError):
+    """A component this request needs (LibreOffice, say) is missing or failing; nothing was changed."""
+
+    status_code = 503

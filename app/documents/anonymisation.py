@@ -64,34 +64,70 @@ def _dob_patterns(born: dt.date) -> list[str]:
 class Matcher:
     label: str
     pattern: re.Pattern[str]
+    # What a publication version prints instead (guidance 9.2: the agreed pseudonym).
+    replacement: str = ""
+
+
+class HasPseudonym(HasIdentifiers, Protocol):
+    pseudonym: str
+
+
+def _part_replacement(index: int, pseudonym: str) -> str:
+    """A first name becomes the pseudonym's first name, any other part its last: "Zoë" -> "Anna"."""
+    parts = pseudonym.split()
+    if not parts:
+        return pseudonym
+    return parts[0] if index == 0 else parts[-1]
 
 
 def matchers_for(people: Iterable[HasIdentifiers]) -> list[Matcher]:
     found: dict[str, Matcher] = {}
 
-    def add(label: str, pattern: str) -> None:
-        found.setdefault(pattern, Matcher(label, re.compile(pattern, re.IGNORECASE)))
+    def add(label: str, pattern: str, replacement: str) -> None:
+        found.setdefault(pattern, Matcher(label, re.compile(pattern, re.IGNORECASE), replacement))
 
     for person in people:
+        pseudonym = (getattr(person, "pseudonym", "") or "").strip() or "[name removed]"
         for phrase in [person.name, *(person.aliases or [])]:
             if not phrase or not phrase.strip():
                 continue
-            add(phrase, _words(phrase))
-            for part in re.split(r"[\s,]+", phrase.strip()):
+            add(phrase, _words(phrase), pseudonym)
+            for index, part in enumerate(re.split(r"[\s,]+", phrase.strip())):
                 if len(part.strip(".'-")) >= MIN_PART_LENGTH:
-                    add(part, _words(part))
+                    add(part, _words(part), _part_replacement(index, pseudonym))
         if person.date_of_birth:
             for pattern in _dob_patterns(person.date_of_birth):
-                add("date of birth", pattern)
+                add("date of birth", pattern, "[date of birth removed]")
         if person.address and person.address.strip():
             address = person.address.strip()
-            add(address, _words(address))
+            add(address, _words(address), "[address removed]")
             first_line = re.split(r"[,\n]", address)[0].strip()
             if first_line != address and re.search(r"\d", first_line) and len(first_line) >= 6:
-                add(first_line, _words(first_line))
+                add(first_line, _words(first_line), "[address removed]")
             for postcode in POSTCODE.findall(address):
-                add(postcode, r"(?<!\w)" + r"\s*".join(map(re.escape, postcode.replace(" ", ""))) + r"(?!\w)")
+                add(postcode, r"(?<!\w)" + r"\s*".join(map(re.escape, postcode.replace(" ", ""))) + r"(?!\w)", "[postcode removed]")
     return list(found.values())
+
+
+def pseudonymise(text: str | None, matchers: list[Matcher]) -> str:
+    """The text with every identifier replaced; the longest match wins where two overlap."""
+    if not text:
+        return text or ""
+    text = normalise(text)
+    folded = fold(text)
+    spans = sorted(
+        ((m.start(), -m.end(), matcher.replacement) for matcher in matchers for m in matcher.pattern.finditer(folded)),
+    )
+    out: list[str] = []
+    position = 0
+    for start, negative_end, replacement in spans:
+        if start < position:
+            continue  # inside a longer identifier already replaced
+        out.append(text[position:start])
+        out.append(replacement)
+        position = -negative_end
+    out.append(text[position:])
+    return "".join(out)
 
 
 def find_identifiers(text: str | None, matchers: list[Matcher]) -> list[str]:

@@ -4,7 +4,6 @@ Run before `submit`, `resubmit` and `publish` (guidance 8.19, 9.1, 11.1) and on 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
 from sqlalchemy import select
@@ -14,29 +13,14 @@ from app.actions.models import Action
 from app.core import clock
 from app.deadlines.rules import status_of
 from app.documents.anonymisation import Matcher, find_identifiers, matchers_for
+from app.documents.checks import Check
+from app.documents.publication_check import publication_document_checks
 from app.imrs.models import ChronologyEntry, Imr
 from app.overview.models import OVERVIEW_SECTIONS, Overview, Recommendation
 from app.panel.models import PanelMember
 from app.people.models import Person
 from app.reviews.models import Review
-from app.terms.models import TermsOfReference
-
-
-@dataclass
-class Check:
-    id: str
-    passed: bool
-    detail: str
-    where: str | None = None
-
-
-def latest_terms(session: Session, review_id: str) -> TermsOfReference | None:
-    return session.scalars(
-        select(TermsOfReference)
-        .where(TermsOfReference.review_id == review_id)
-        .order_by(TermsOfReference.version.desc())
-        .limit(1)
-    ).first()
+from app.terms.service import latest_terms
 
 
 def texts_for_publication(session: Session, review: Review) -> Iterator[tuple[str, str | None]]:
@@ -94,6 +78,7 @@ def anonymisation_checks(session: Session, review: Review) -> list[Check]:
 
 def run_checks(session: Session, review: Review) -> list[Check]:
     checks = anonymisation_checks(session, review)
+    checks += publication_document_checks(session, review)
     session_overview = session.get(Overview, review.id)
     empty = [s for s in OVERVIEW_SECTIONS if session_overview is None or not (getattr(session_overview, s) or "").strip()]
     checks.append(

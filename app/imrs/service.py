@@ -52,6 +52,14 @@ def commission(session: Session, *, review: Review, agency_id: str, due_on: dt.d
         session, subject=imr, review=review, actor=principal, definition=imr_definition, on=today,
         event="commission_imr", data={"agency": agency.name, "due_on": due_on.isoformat()},
     )
+    session.flush()
+    # The letter to the agency's senior manager (8.1), kept with the review from the start.
+    from app.documents.service import generate  # documents build on IMRs, not the other way round
+
+    generate(
+        session, review=review, kind="imr_commission_letter", variant="restricted", imr_id=imr.id,
+        principal=principal, review_roles=roles_on_review(session, principal, review),
+    )
     return imr
 
 

@@ -11,7 +11,7 @@ from app.core import clock
 from app.core.api import IfMatch, Page, SessionDep, etag, require_if_match
 from app.core.errors import Conflict, Invalid
 from app.imrs.models import Imr
-from app.overview.models import Overview, Recommendation
+from app.overview.models import OVERVIEW_SECTIONS, Overview, Recommendation
 from app.overview.schemas import OverviewOut, OverviewPatch, RecommendationIn, RecommendationOut
 from app.reviews.service import require, visible_review
 from app.workflow import engine
@@ -33,7 +33,7 @@ def get_overview(review_id: str, response: Response, session: SessionDep, princi
     review, _roles = visible_review(session, principal, review_id, "overview.read")
     overview = session.get(Overview, review.id) or Overview(
         review_id=review.id, version=0, updated_at=review.created_at,
-        **{s: "" for s in OverviewPatch.model_fields},
+        **{s: "" for s in OVERVIEW_SECTIONS}, dissemination=[],
     )
     response.headers["ETag"] = etag(overview.version)
     return overview

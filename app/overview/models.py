@@ -35,6 +35,8 @@ class Overview(Base):
     key_issues: Mapped[str] = mapped_column(Text, default="")
     conclusions: Mapped[str] = mapped_column(Text, default="")
     lessons: Mapped[str] = mapped_column(Text, default="")
+    # Who receives copies of the report (Appendix 4, "Dissemination").
+    dissemination: Mapped[list] = mapped_column(default=list)
     updated_at: Mapped[dt.datetime] = mapped_column(default=now, onupdate=now)
 
     __mapper_args__ = {"version_id_col": version}

@@ -19,6 +19,7 @@ class OverviewPatch(BaseModel):
     key_issues: str | None = _SECTION
     conclusions: str | None = _SECTION
     lessons: str | None = _SECTION
+    dissemination: list[str] | None = Field(default=None, max_length=200, description="Recipients of copies of the report (Appendix 4)")
 
 
 class OverviewOut(BaseModel):
@@ -33,6 +34,7 @@ class OverviewOut(BaseModel):
     key_issues: str
     conclusions: str
     lessons: str
+    dissemination: list[str]
     updated_at: dt.datetime
 
 

@@ -23,4 +23,5 @@ class Person(Base):
     date_of_birth: Mapped[dt.date | None]
     address: Mapped[str | None] = mapped_column(Text)
     relationship: Mapped[str | None] = mapped_column(String(200))
+    ethnicity: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)

@@ -17,6 +17,7 @@ class PersonIn(BaseModel):
     date_of_birth: dt.date | None = None
     address: str | None = Field(default=None, max_length=1000)
     relationship: str | None = Field(default=None, max_length=200)
+    ethnicity: str | None = Field(default=None, max_length=200, description="Ethnic origin, as the IMR template asks (Appendix 2)")
 
 
 class PersonOut(BaseModel):
@@ -30,3 +31,4 @@ class PersonOut(BaseModel):
     date_of_birth: dt.date | None
     address: str | None
     relationship: str | None
+    ethnicity: str | None

@@ -14,7 +14,7 @@ from app.core import clock
 from app.imrs.models import Imr
 from app.overview.models import Overview, Recommendation
 from app.panel.models import PanelMember
-from app.terms.models import TermsOfReference
+from app.terms.service import latest_terms
 from app.workflow.context import EventContext
 from app.workflow.definition import Call
 
@@ -88,19 +88,10 @@ def independent_panel_chair_appointed(ctx: EventContext, _call: Call) -> str | N
     return None
 
 
-def latest_terms(ctx: EventContext) -> TermsOfReference | None:
-    return ctx.session.scalars(
-        select(TermsOfReference)
-        .where(TermsOfReference.review_id == ctx.review.id)
-        .order_by(TermsOfReference.version.desc())
-        .limit(1)
-    ).first()
-
-
 @guard("terms_of_reference_with_review_period")
 def terms_with_review_period(ctx: EventContext, _call: Call) -> str | None:
     """5.11: terms of reference set the period the review covers."""
-    terms = latest_terms(ctx)
+    terms = latest_terms(ctx.session, ctx.review.id)
     if terms is None:
         return "There are no terms of reference: write them first (PUT terms-of-reference, guidance 5.11)."
     if terms.period_from is None or terms.period_to is None:

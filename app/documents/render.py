@@ -1,0 +1,107 @@
+"""Renders a docxtpl template with a context, escaping every value, and cleans what Word keeps.
+
+A publication version leaves with no trace of who made it: empty author, last-modified-by and
+comments, revision 1, no custom properties, no comments, no tracked changes and no revision ids
+(guidance 9.2; Home Office QA returns reports whose properties still name people).
+"""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import jinja2
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docxtpl import DocxTemplate
+from lxml import etree
+
+from app.core import clock
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+PRODUCER = "DHR case management"
+# Parts Word uses to remember who wrote what; none of them belongs in a generated document.
+_DROPPED_PART_TYPES = (
+    RT.COMMENTS,
+    "http://schemas.microsoft.com/office/2011/relationships/commentsExtended",
+    "http://schemas.microsoft.com/office/2016/09/relationships/commentsIds",
+    "http://schemas.microsoft.com/office/2018/08/relationships/commentsExtensible",
+    "http://schemas.microsoft.com/office/2011/relationships/people",
+)
+
+
+@lru_cache(maxsize=1)
+def jinja_env() -> jinja2.Environment:
+    """Strict: a name the context lacks is an error, never an empty gap in a statutory document."""
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+
+
+def render_docx(template: bytes, context: dict, *, title: str, publication: bool) -> bytes:
+    document = DocxTemplate(io.BytesIO(template))
+    document.render(context, jinja_env=jinja_env(), autoescape=True)
+    docx = document.docx
+    _set_properties(docx, title=title, publication=publication)
+    for part in _story_parts(docx):
+        _strip_revisions(part.element)
+    _drop_parts(docx)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _set_properties(docx, *, title: str, publication: bool) -> None:
+    props = docx.core_properties
+    now = clock.now().replace(tzinfo=None)
+    for name in ("comments", "keywords", "subject", "category", "identifier", "content_status", "version", "language"):
+        setattr(props, name, "")
+    props.author = "" if publication else PRODUCER
+    props.last_modified_by = "" if publication else PRODUCER
+    props.title = title
+    props.revision = 1
+    props.created = now
+    props.modified = now
+    props.last_printed = now
+    # Custom properties are free text a template's author may have filled with anything.
+    package = docx.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype == RT.CUSTOM_PROPERTIES:
+            _drop_rel(package.rels, rel_id)
+
+
+def _story_parts(docx) -> list:
+    parts = [docx.part]
+    for rel in docx.part.rels.values():
+        if rel.reltype in (RT.HEADER, RT.FOOTER, RT.FOOTNOTES, RT.ENDNOTES) and not rel.is_external:
+            parts.append(rel.target_part)
+    return parts
+
+
+def _strip_revisions(root: etree._Element) -> None:
+    """Accepts tracked changes as they stand and removes the revision ids that link edits."""
+    for deleted in list(root.iter(f"{{{W}}}del", f"{{{W}}}moveFrom")):
+        deleted.getparent().remove(deleted)
+    for inserted in list(root.iter(f"{{{W}}}ins", f"{{{W}}}moveTo")):
+        parent = inserted.getparent()
+        index = parent.index(inserted)
+        for child in list(inserted):
+            parent.insert(index, child)
+            index += 1
+        parent.remove(inserted)
+    for element in root.iter():
+        for attribute in [a for a in element.attrib if a.startswith(f"{{{W}}}rsid")]:
+            del element.attrib[attribute]
+
+
+def _drop_parts(docx) -> None:
+    for rel_id, rel in list(docx.part.rels.items()):
+        if rel.reltype in _DROPPED_PART_TYPES:
+            _drop_rel(docx.part.rels, rel_id)
+    for element in list(docx.part.element.iter(f"{{{W}}}commentRangeStart", f"{{{W}}}commentRangeEnd", f"{{{W}}}commentReference")):
+        element.getparent().remove(element)
+    settings = docx.settings.element
+    for rsids in settings.findall(f"{{{W}}}rsids"):
+        settings.remove(rsids)
+
+
+def _drop_rel(rels, rel_id: str) -> None:
+    """Unlinks a part; the package is written by walking relationships, so the part goes too."""
+    rels.pop(rel_id)
+    rels.related_parts.pop(rel_id, None)
