@@ -19,16 +19,20 @@ other partnership (FENLAND) sees nothing of CAMCITY's reviews.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import docx
 import pytest
 
 from app.auth.models import ApiToken, User
 from app.auth.security import new_token, token_digest
 from app.core import clock
 from app.core.db import session_scope
+from app.documents import templates
+from app.documents.service import DOCX
 from app.partnerships.models import Agency
 from tests.journey import Journey
 from tests.support import PASSWORD, password_hash, ok
@@ -62,6 +66,12 @@ GLOBAL = {
     "POST /reviews":                      "401 403 403 w   w   403 403 403 403 403 403 403 403 403",
     "GET /reviews":                       "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
     "GET /deadlines":                     "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    # The statutory templates are public to anyone signed in; a partnership's own, to its CSP officers.
+    "GET /templates/{kind}/content":      "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    "GET /csps/{csp_id}/templates":       "401 403 403 2   2   403 403 403 403 403 403 403 403 403",
+    "GET /csps/{csp_id}/templates/{kind}/content": "401 403 403 2   2   403 403 403 403 403 403 403 403 403",
+    "PUT /csps/{csp_id}/templates/{kind}":         "401 403 403 2   2   403 403 403 403 403 403 403 403 403",
+    "DELETE /csps/{csp_id}/templates/{kind}":      "401 403 403 2   2   403 403 403 403 403 403 403 403 403",
 }
 
 # evidence: terms agreed; police and health IMRs commissioned (police's still "commissioned").
@@ -95,6 +105,14 @@ EVIDENCE = {
     "PATCH /reviews/{review_id}/overview":            "401 404 404 403 403 404 404 2   403 403 403 403 404 404",
     "POST /reviews/{review_id}/recommendations":      "401 404 404 403 403 404 404 w   403 403 403 403 404 404",
     "GET /reviews/{review_id}/recommendations":       "401 404 404 2   2   404 404 2   2   404 404 404 404 404",
+    # Documents: reports for the case team (and the Home Office once submitted); IMR documents
+    # (document_id: the police IMR's commissioning letter) for the case team and that agency.
+    "POST /reviews/{review_id}/documents":            "401 404 404 2   2   404 404 2   403 404 404 404 404 404",
+    "GET /reviews/{review_id}/documents":             "401 404 404 2   2   404 404 2   2   2   2   2   404 404",
+    "GET /documents/{document_id}":                   "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
+    "GET /documents/{document_id}#report":            "401 404 404 2   2   404 404 2   2   404 404 404 404 404",
+    "GET /documents/{document_id}/content":           "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
+    "POST /imrs/{imr_id}/documents":                  "401 404 404 403 403 404 404 403 403 2   2   404 404 404",
 }
 
 # drafting: police and health IMRs accepted; recommendation 1 with a police-led action and a
@@ -131,6 +149,13 @@ DRAFTING = {
     # complete without its required data: lead agency's manager and CSP officers get 422.
     "POST /actions/{action_id}/events":               "401 404 404 w   w   404 404 403 403 404 w   404 404 404",
     "POST /actions/{action_id}/events#probation":     "401 404 404 w   w   404 404 403 403 404 404 404 404 w",
+    "POST /reviews/{review_id}/documents":            "401 404 404 2   2   404 404 2   403 404 404 404 404 404",
+    "GET /reviews/{review_id}/documents":             "401 404 404 2   2   404 404 2   2   2   2   2   404 2",
+    "GET /documents/{document_id}":                   "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
+    "GET /documents/{document_id}#report":            "401 404 404 2   2   404 404 2   2   404 404 404 404 404",
+    "GET /documents/{document_id}/content":           "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
+    # an accepted IMR takes no more uploads: its agency's staff get 409.
+    "POST /imrs/{imr_id}/documents":                  "401 404 404 403 403 404 404 403 403 w   w   404 404 404",
 }
 
 # submitted: the Home Office now sees the review, its overview, panel, history and action plan,
@@ -167,6 +192,12 @@ SUBMITTED = {
     "GET /actions/{action_id}":                       "401 404 2   2   2   404 404 2   2   404 2   404 404 404",
     "PATCH /actions/{action_id}":                     "401 404 403 403 403 404 404 w   403 404 403 404 404 404",
     "POST /actions/{action_id}/events":               "401 404 403 w   w   404 404 403 403 404 w   404 404 404",
+    "POST /reviews/{review_id}/documents":            "401 404 403 2   2   404 404 2   403 404 404 404 404 404",
+    "GET /reviews/{review_id}/documents":             "401 404 2   2   2   404 404 2   2   2   2   2   404 404",
+    "GET /documents/{document_id}":                   "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
+    "GET /documents/{document_id}#report":            "401 404 2   2   2   404 404 2   2   404 404 404 404 404",
+    "GET /documents/{document_id}/content":           "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
+    "POST /imrs/{imr_id}/documents":                  "401 404 404 403 403 404 404 403 403 w   w   404 404 404",
 }
 
 SCENARIOS = {"evidence": EVIDENCE, "drafting": DRAFTING, "submitted": SUBMITTED}
@@ -237,6 +268,14 @@ def _extra_agency() -> str:
         return agency.id
 
 
+def _plain_docx() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("The agency's IMR, written outside the service.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def build_case(api, world, scenario: str) -> Case:
     j = Journey(api, world)
     if scenario == "evidence":
@@ -256,6 +295,10 @@ def build_case(api, world, scenario: str) -> Case:
     ids["spare_agency"] = _extra_agency()
     ids["csp_id"] = world.csps["CAMCITY"]
     ids["agency_id"] = world.agencies["police"]
+    ids["kind"] = "executive_summary"
+    letters = ok(api.as_("panel_chair").get(f"/reviews/{j.id}/documents", params={"kind": "imr_commission_letter", "imr_id": j.imrs["police"]}))
+    ids["document_id"] = letters["items"][0]["id"]
+    ids["document_id#report"] = ok(api.as_("panel_chair").post(f"/reviews/{j.id}/documents", json={"kind": "overview_report"}), 201)["id"]
     if scenario == "drafting":
         chair = api.as_("panel_chair")
         rec = ok(chair.post(f"/reviews/{j.id}/recommendations", json={"text": "Share risk information.", "scope": "local", "imr_id": j.imrs["police"]}), 201)
@@ -277,7 +320,7 @@ def build_case(api, world, scenario: str) -> Case:
 
 # -- one request per operation ---------------------------------------------------------------------
 Request = tuple[str, str, dict[str, Any]]
-PATH_IDS = ("review_id", "imr_id", "recommendation_id", "action_id", "user_id", "csp_id", "agency_id")
+PATH_IDS = ("review_id", "imr_id", "recommendation_id", "action_id", "user_id", "csp_id", "agency_id", "document_id", "kind")
 
 
 def _build(case: Case, key: str, role: str) -> tuple[Request, str | None]:
@@ -319,6 +362,11 @@ def _build(case: Case, key: str, role: str) -> tuple[Request, str | None]:
             "outcome_measure": "Measured."},
         "PATCH /actions/{action_id}": lambda: {"milestones": f"Milestone {n}."},
         "POST /actions/{action_id}/events": lambda: {"event": "complete", "data": {}},
+        "POST /reviews/{review_id}/documents": lambda: {"kind": "overview_report"},
+    }
+    uploads: dict[str, Callable[[], bytes]] = {
+        "POST /imrs/{imr_id}/documents": _plain_docx,
+        "PUT /csps/{csp_id}/templates/{kind}": lambda: templates.statutory("executive_summary").content,
     }
     if op == "POST /auth/token":
         user = case.world.user("coordinator" if role == "anonymous" else role)
@@ -328,6 +376,8 @@ def _build(case: Case, key: str, role: str) -> tuple[Request, str | None]:
         token = case.fresh_token(role)
     elif op in bodies:
         kwargs["json"] = bodies[op]()
+    elif op in uploads:
+        kwargs["files"] = {"file": ("upload.docx", uploads[op](), DOCX)}
     if method == "PATCH" and op != "PATCH /users/{user_id}":
         reader = "police_manager" if op == "PATCH /imrs/{imr_id}" else "panel_chair"
         kwargs["headers"] = {"If-Match": case.etag(path, reader)}
@@ -380,7 +430,7 @@ def test_every_operation_has_an_expectation(app):
     stale = sorted(covered - operations)
     assert not missing, "operations with no row in tests/test_authorization.py (add one per role): " + ", ".join(missing)
     assert not stale, "rows for operations the app no longer has: " + ", ".join(stale)
-    review_scoped = {op for op in operations if "{" in op and op.split(" ", 1)[1].split("/")[1] in {"reviews", "imrs", "recommendations", "actions"}}
+    review_scoped = {op for op in operations if "{" in op and op.split(" ", 1)[1].split("/")[1] in {"reviews", "imrs", "recommendations", "actions", "documents"}}
     for name, table in SCENARIOS.items():
         rows = {_operation(k) for k in table}
         assert rows <= review_scoped, f"{name}: {sorted(rows - review_scoped)} belong in GLOBAL"

@@ -45,6 +45,8 @@ EXTERNAL_KINDS = {
     "frame": "a linked web frame",
     "externalLinkPath": "a linked data source",
     "package": "a linked package",
+    # A linked picture is fetched from its server when the file opens, telling it who read the IMR.
+    "image": "a linked picture",
 }
 
 SAVE_AGAIN = "Save it from Word as 'Word Document (*.docx)' and upload it again."
