@@ -20,6 +20,8 @@ Table Grid), so a partnership re-brands them by editing styles, not text.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -597,6 +599,23 @@ def build_overview_report():
                   "change in order to reduce the risk of such tragedies happening in the future.")
     add_loop(doc, "overview.introduction")
 
+    # Appendix 3, "Introduction": state the terms of reference and the methodology.
+    heading(doc, "Terms of reference", 2)
+    add_text(doc, "The review examined the period from {{ terms.period_from }} to {{ terms.period_to }}. "
+                  "Its key lines of enquiry were:", keep_with_next=True)
+    add_bullets(doc, "terms.key_lines_of_enquiry", var="line", empty="None recorded.")
+    add_loop(doc, "terms.text")
+    add_labelled(doc, "Coercive and controlling behaviour addressed", "{{ terms.coercive_control }}")
+    add_labelled(doc, "Equality and diversity addressed", "{{ terms.equality_and_diversity }}")
+    tag(doc, "if terms.parallel_processes")
+    heading(doc, "Parallel processes", 3)
+    add_loop(doc, "terms.parallel_processes")
+    tag(doc, "endif")
+    tag(doc, "if terms.family_involvement")
+    heading(doc, "Involvement of the family", 3)
+    add_loop(doc, "terms.family_involvement")
+    tag(doc, "endif")
+
     heading(doc, "Timescales")
     add_text(doc, "This review began on {{ timescales.began_on }}{% if timescales.concluded_on %} and was "
                   "concluded on {{ timescales.concluded_on }}{% endif %}. Reviews, including the overview "
@@ -782,10 +801,23 @@ TEMPLATES: dict[str, Callable[[], object]] = {
 }
 
 
+def reproducible(doc) -> bytes:
+    """The .docx with fixed zip timestamps, so an unchanged template rebuilds byte for byte."""
+    raw = io.BytesIO()
+    doc.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
 def main() -> None:
     OUT_DIR.mkdir(exist_ok=True)
     for name, build in TEMPLATES.items():
-        build().save(OUT_DIR / name)
+        (OUT_DIR / name).write_bytes(reproducible(build()))
         print(f"wrote {OUT_DIR / name}")
 
 
