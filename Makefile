@@ -4,6 +4,8 @@
 #   make run                                   migrate, load demo data if the database is new, serve on :8000
 #   make test                                  whole suite on SQLite and PostgreSQL
 #   make test PYTEST_ARGS="-k deadlines -x"    pass arguments to pytest
+#   make bench-documents                       time the largest Overview Report (a benchmark, not a test)
+#   make templates                             rebuild docx_templates/ from scripts/build_docx_templates.py
 #   make clean                                 remove var/ and test leftovers (keeps .venv)
 
 SHELL = /bin/sh
@@ -14,7 +16,7 @@ DHR = $(VENV)/bin/dhr
 STAMP = $(VENV)/.installed
 # PYTEST_ARGS: extra pytest arguments, from the command line or the environment (empty by default).
 
-.PHONY: venv run test clean
+.PHONY: venv run test clean bench-documents templates
 
 venv: $(STAMP)
 
@@ -86,6 +88,12 @@ test: $(STAMP)
 	    echo "make: pytest exited with status $$rc (SQLite only; PostgreSQL tests skipped)"; \
 	    exit $$rc; \
 	fi
+
+bench-documents: $(STAMP)
+	$(PY) benchmarks/documents.py
+
+templates: $(STAMP)
+	$(PY) scripts/build_docx_templates.py
 
 clean:
 	@echo "make: removing var/, .pytest_cache/, .hypothesis/ and __pycache__/ (keeping $(VENV))"

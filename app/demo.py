@@ -31,6 +31,8 @@ from app.auth.service import check_roles
 from app.core import clock
 from app.core.config import get_settings
 from app.core.db import session_scope
+from app.documents import api as documents_api
+from app.documents.schemas import DocumentIn
 from app.imrs import api as imrs_api
 from app.imrs.schemas import ChronologyIn, ImrCommissionIn, ImrEventIn, ImrPatch
 from app.overview import api as overview_api
@@ -473,7 +475,7 @@ class _Case:
         return begin
 
     # -- the Overview Report and the action plan --------------------------------------------------
-    def overview_sections(self) -> dict[str, str]:
+    def overview_sections(self) -> dict:
         s = self.story
         died = self.review.date_of_death.strftime("%B %Y")
         return {
@@ -494,9 +496,13 @@ class _Case:
             "key_issues": f"{s.issue} Recognising coercive control; sharing information between agencies; routine enquiry.",
             "conclusions": "The death could not have been predicted from what any one agency knew, but the risk to Adult A was under-recognised.",
             "lessons": s.lesson,
+            "dissemination": [
+                "Members of the review panel", "The Community Safety Partnership board", "Adult A's family",
+                "The Home Office Quality Assurance Panel", "The Domestic Abuse Commissioner",
+            ],
         }
 
-    def write_overview(self, day: int, sections: dict[str, str] | None = None) -> None:
+    def write_overview(self, day: int, sections: dict | None = None) -> None:
         self.at(day)
         chair = self.who("panel_chair")
         current = overview_api.get_overview(review_id=self.review.id, response=Response(), session=self.session, principal=chair)
@@ -560,7 +566,18 @@ class _Case:
         if disagreements:
             data["disagreements"] = disagreements
         self.fire(family_day, "panel_chair", "record_family_response", response=response, **data)
+        self.make_reports(family_day)
         return family_day
+
+    def make_reports(self, day: int) -> None:
+        """The reports the CSP signs off, restricted and for publication (Appendices 3-5)."""
+        self.at(day)
+        for kind in ("overview_report", "executive_summary", "action_plan"):
+            for variant in ("restricted", "publication"):
+                documents_api.generate_document(
+                    review_id=self.review.id, body=DocumentIn(kind=kind, variant=variant),
+                    session=self.session, principal=self.who("panel_chair"),
+                )
 
 
 # -- the cases ------------------------------------------------------------------------------------

@@ -92,6 +92,16 @@ DISSEMINATION = [
     "Exampleshire Police & Crime Commissioner",
     "The family of Adult A",
 ]
+# One recommendation and one action's outcome name the victim, her alias, her address and the
+# perpetrator: (as written, as the publication copy must print it).
+NAMED_RECOMMENDATION = 5
+NAMED_RECOMMENDATION_TEXT = (
+    "Recommendation 05: the CSP to review how calls from Zoë O'Brien-Smith at 12 Acacia Avenue & from Zed were handled.",
+    "Recommendation 05: the CSP to review how calls from Adult A at [address removed] & from Adult A were handled.",
+)
+NAMED_OUTCOME_ACTION = 12  # completed, under recommendation 5
+NAMED_OUTCOME = ("60 staff trained & audited; Bartholomew Quince's calls are now flagged.",
+                 "60 staff trained & audited; Adult B's calls are now flagged.")
 EXTENSION_REASON = "Awaiting the criminal trial & the inquest into Adult A's death."
 EXTENDED_TO = dt.date(2026, 10, 30)
 
@@ -119,15 +129,16 @@ class Rich:
     def with_contact(self) -> list[str]:
         return [name for name in self.imrs if name not in NO_CONTACT]
 
-    def action_plan_rows(self) -> list[list[str]]:
+    def action_plan_rows(self, published: bool = False) -> list[list[str]]:
         """The seven Appendix 5 cells of every row, in order, as the plan should print them."""
         rows = []
         for rec in self.recommendations:
-            first = [f"{rec['number']}. {rec['text']}", rec["scope"].capitalize()]
+            first = [f"{rec['number']}. {rec['published_text' if published else 'text']}", rec["scope"].capitalize()]
             if not rec["actions"]:
                 rows.append(first + ["No action agreed yet", "", "", "", ""])
             for a in rec["actions"]:
-                completion = f"{long_date(a['completed_on'])}: {a['outcome']}" if a["completed_on"] else ""
+                outcome = a["published_outcome" if published else "outcome"]
+                completion = f"{long_date(a['completed_on'])}: {outcome}" if a["completed_on"] else ""
                 rows.append(first + [a["action"], a["lead_agency"], a["milestones"], long_date(a["target_date"]), completion])
         return rows
 
@@ -214,6 +225,9 @@ def build_rich_review(api: Api, world: World) -> Rich:
         action_number = 0
         for number, (source, count) in enumerate(zip(sources, per_recommendation), start=1):
             text = f"Recommendation {number:02d}: {source or 'the CSP'} to embed routine enquiry & share O'Neill's checklist."
+            published_text = text
+            if number == NAMED_RECOMMENDATION:  # real identifiers, which the publication copy must pseudonymise
+                text, published_text = NAMED_RECOMMENDATION_TEXT
             rec = Recommendation(review_id=journey.id, number=number, text=text, scope=scopes[number % 3],
                                  imr_id=imrs[source] if source else None, created_at=stamp())
             session.add(rec)
@@ -231,6 +245,9 @@ def build_rich_review(api: Api, world: World) -> Rich:
                     "completed_on": dt.date(2026, 2, action_number) if completed else None,
                     "outcome": f"{action_number * 5} staff trained & audited." if completed else None,
                 }
+                action["published_outcome"] = action["outcome"]
+                if action_number == NAMED_OUTCOME_ACTION:
+                    action["outcome"], action["published_outcome"] = NAMED_OUTCOME
                 actions.append(action)
                 session.add(Action(
                     recommendation_id=rec.id, review_id=journey.id, state="completed" if completed else "open",
@@ -238,7 +255,7 @@ def build_rich_review(api: Api, world: World) -> Rich:
                     target_date=action["target_date"], outcome_measure="90% of staff trained.", milestones=action["milestones"],
                     completed_on=action["completed_on"], outcome=action["outcome"], created_at=stamp(),
                 ))
-            recommendations.append({"number": number, "text": text, "scope": scopes[number % 3],
+            recommendations.append({"number": number, "text": text, "published_text": published_text, "scope": scopes[number % 3],
                                     "source": f"{source} IMR" if source else "Overview Report", "actions": actions})
         assert action_number == 20
 

@@ -149,9 +149,10 @@ def _panel(facts: Facts) -> dict:
             "agency": clean(chair[2]) if chair else "",
             "independence_statement": paragraphs(chair[0].independence_statement) if chair else [],
         },
+        # The other members: the chair is `chair` above, and a template printing both would list the chair twice.
         "members": [
-            {"name": clean(name), "agency": clean(agency), "role": "Chair" if m.role == "chair" else "Member"}
-            for m, name, agency in sorted(facts.panel, key=lambda row: row[0].role != "chair")
+            {"name": clean(name), "agency": clean(agency), "role": "Member"}
+            for m, name, agency in facts.panel if m.role != "chair"
         ],
     }
 
