@@ -85,8 +85,9 @@ def document_content(
 @router.post("/imrs/{imr_id}/documents", response_model=DocumentOut, status_code=status.HTTP_201_CREATED)
 async def upload_imr(imr_id: str, session: SessionDep, principal: CurrentPrincipal, file: UploadFile = File(description="The agency's IMR as a Word .docx")) -> Document:
     """An agency's own completed IMR. Identifiers found in it come back as warnings in `findings`."""
-    content = await read_upload(file)
     imr, review, roles = visible_imr(session, principal, imr_id)
+    service.require_upload_allowed(imr, roles)  # who may upload, before reading what
+    content = await read_upload(file)
     return service.upload_imr(session, imr=imr, review=review, roles=roles, content=content, principal=principal)
 
 
@@ -131,8 +132,8 @@ def template_content(csp_id: str, kind: DocumentKind, session: SessionDep, princ
 @router.put("/csps/{csp_id}/templates/{kind}", response_model=TemplateOut)
 async def replace_template(csp_id: str, kind: DocumentKind, session: SessionDep, principal: CurrentPrincipal, file: UploadFile = File(description="The partnership's template (.docx with docxtpl tags)")) -> TemplateOut:
     """Use the partnership's own copy from now on; refused, naming the problem, if it cannot render."""
-    content = await read_upload(file)
     csp = _managed_csp(session, principal, csp_id)
+    content = await read_upload(file)
     templates.replace(session, csp_id=csp.id, kind=kind, content=content, user=principal.user)
     session.flush()
     return _template_out(session, csp.id, kind)

@@ -138,12 +138,16 @@ def generate(session: Session, *, review: Review, kind: str, variant: str, imr_i
     return document
 
 
-def upload_imr(session: Session, *, imr: Imr, review: Review, roles: set[str], content: bytes, principal: Principal) -> Document:
-    """An agency's own completed IMR (.docx): checked, scanned for identifiers, stored as a version."""
+def require_upload_allowed(imr: Imr, roles: set[str]) -> None:
     if not may(roles, "documents.imr.upload"):
         raise Forbidden("Only the agency's IMR author or senior manager may upload its IMR.")
     if not engine.definition_of(imr).may_edit("content", imr.state):
         raise Conflict(f"The IMR is {imr.state.replace('_', ' ')} and can no longer change; the panel chair can return it to the agency.")
+
+
+def upload_imr(session: Session, *, imr: Imr, review: Review, roles: set[str], content: bytes, principal: Principal) -> Document:
+    """An agency's own completed IMR (.docx): checked, scanned for identifiers, stored as a version."""
+    require_upload_allowed(imr, roles)
     try:
         inspect_docx(content, max_bytes=get_settings().max_upload_bytes)
     except UnsafeDocument as problem:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.errors import Invalid
-from app.documents.context import build_context
+from app.documents.context import TITLES, build_context
 from app.documents.docx_safety import UnsafeDocument, inspect_docx
 from app.documents.models import DOCUMENT_KINDS, PUBLICATION_KINDS, DocumentTemplate
 from app.documents.render import jinja_env, render_docx
@@ -77,7 +77,7 @@ def check(kind: str, content: bytes) -> None:
     unknown = sorted(set(undeclared) - known)
     if unknown:
         raise Invalid(
-            f"file: the template uses {', '.join(unknown)}, which a {kind.replace('_', ' ')} does not provide. "
+            f"file: the template uses {', '.join(unknown)}, which the {TITLES[kind]} does not provide. "
             f"It may use: {', '.join(sorted(known))} (docx_templates/README.md lists every field)."
         )
     for variant in variants_of(kind):
@@ -85,7 +85,7 @@ def check(kind: str, content: bytes) -> None:
         try:
             render_docx(content, context, title=kind, publication=variant == "publication")
         except jinja2.UndefinedError as error:
-            raise Invalid(f"file: the template asks for something a {kind.replace('_', ' ')} does not provide: {error.message}. docx_templates/README.md lists every field.") from None
+            raise Invalid(f"file: the template asks for something the {TITLES[kind]} does not provide: {error.message}. docx_templates/README.md lists every field.") from None
         except jinja2.TemplateError as error:
             raise Invalid(f"file: the template cannot be rendered: {error}. Fix the tag it names and upload it again.") from None
         except Exception as error:  # docxtpl raises plain errors for tags that break Word's XML
