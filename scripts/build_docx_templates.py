@@ -535,6 +535,10 @@ def add_executive_summary(doc, level: int) -> None:
                       "responded as having had no contact with either the victim or the suspect or with "
                       "any children involved:", keep_with_next=True)
         add_bullets(doc, "agencies.no_contact", var="a", text="{{ a.name }}")
+    with only_if(doc, "agencies.awaiting"):
+        add_text(doc, "{{ agencies.awaiting_count }} of the {{ agencies.total }} agencies have not yet "
+                      "reported:", keep_with_next=True)
+        add_bullets(doc, "agencies.awaiting", var="a", text="{{ a.name }}")
 
     heading(doc, "2. Key issues arising from the review", level)
     add_loop(doc, "overview.key_issues", empty="None recorded.")

@@ -127,7 +127,12 @@ class Rich:
 
     @property
     def with_contact(self) -> list[str]:
-        return [name for name in self.imrs if name not in NO_CONTACT]
+        """Agencies whose IMR has reached the panel (8.8): the ones that have reported contact."""
+        return [name for name in self.imrs if name not in NO_CONTACT + self.awaiting]
+
+    @property
+    def awaiting(self) -> list[str]:
+        return [DRAFT_WITH_ENTRIES, PREFILLED]
 
     def action_plan_rows(self, published: bool = False) -> list[list[str]]:
         """The seven Appendix 5 cells of every row, in order, as the plan should print them."""

@@ -158,16 +158,21 @@ def _panel(facts: Facts) -> dict:
 
 
 def _agencies(facts: Facts) -> dict:
-    participating = [{"name": clean(a.name), "kind": label(a.kind), "contact": "No" if imr.state == "no_involvement" else "Yes"} for imr, a in facts.imrs]
-    with_contact = [{"name": p["name"]} for p in participating if p["contact"] == "Yes"]
-    no_contact = [{"name": p["name"]} for p in participating if p["contact"] == "No"]
+    def contact(imr: Imr) -> str:
+        # An agency has reported contact once its senior manager has signed its IMR off (8.8).
+        return "No" if imr.state == "no_involvement" else "Yes" if imr.state in QUOTED_IMR_STATES else "Not yet reported"
+
+    participating = [{"name": clean(a.name), "kind": label(a.kind), "contact": contact(imr)} for imr, a in facts.imrs]
+    groups = {answer: [{"name": p["name"]} for p in participating if p["contact"] == answer] for answer in ("Yes", "No", "Not yet reported")}
     return {
         "participating": participating,
-        "with_contact": with_contact,
-        "no_contact": no_contact,
+        "with_contact": groups["Yes"],
+        "no_contact": groups["No"],
+        "awaiting": groups["Not yet reported"],
         "total": str(len(participating)),
-        "with_contact_count": str(len(with_contact)),
-        "no_contact_count": str(len(no_contact)),
+        "with_contact_count": str(len(groups["Yes"])),
+        "no_contact_count": str(len(groups["No"])),
+        "awaiting_count": str(len(groups["Not yet reported"])),
     }
 
 
