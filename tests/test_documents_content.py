@@ -15,6 +15,8 @@ import datetime as dt
 import hashlib
 import io
 import os
+import threading
+import time
 
 import docx
 import pytest
@@ -618,3 +620,20 @@ def test_pdf_copy(api, world):
     assert response.headers["content-disposition"] == f'attachment; filename="{meta["filename"].removesuffix(".docx")}.pdf"'
     assert response.content.startswith(b"%PDF")
     assert download(api, "chair", meta["id"], fmt="pdf").content == response.content  # made once, then kept
+
+    # LibreOffice works outside the request's transaction: on SQLite a conversion would otherwise
+    # hold the database's write lock for its whole run and stall every other change.
+    second = generate(api, "chair", journey.id, "decision_letter")
+    finished: dict[str, float] = {}
+
+    def convert() -> None:
+        download(api, "chair", second["id"], fmt="pdf")
+        finished["pdf"] = time.monotonic()
+
+    worker = threading.Thread(target=convert)
+    worker.start()
+    time.sleep(0.3)  # the conversion is under way (it takes a second or more)
+    ok(api.as_("coordinator").post(f"/reviews/{journey.id}/people", json={"role": "other", "name": "Nina Neighbour", "pseudonym": "Neighbour"}), 201)
+    finished["write"] = time.monotonic()
+    worker.join()
+    assert finished["write"] < finished["pdf"], "a change had to wait for LibreOffice"

@@ -184,7 +184,12 @@ def content_of(session: Session, *, document: Document, review: Review, fmt: str
     """The file in the asked format, with its media type and name; each read is in the history."""
     if fmt == "pdf":
         if document.pdf is None:
-            document.pdf = pdf.to_pdf(document.content)
+            docx = document.content
+            # LibreOffice takes seconds: end the transaction first, so no lock (on SQLite, the
+            # database's write lock) is held while it works. Nothing has been changed yet.
+            session.commit()
+            converted = pdf.to_pdf(docx)
+            document.pdf = converted
         body, media, filename = document.pdf, "application/pdf", document.filename.removesuffix(".docx") + ".pdf"
     else:
         body, media, filename = document.content, DOCX, document.filename
