@@ -53,16 +53,13 @@ def create_user(
     from app.auth.schemas import RoleIn
     from app.core.db import session_scope
     from app.core.errors import DomainError
-    from app.partnerships.models import Agency, Csp
+    from app.partnerships.models import Agency
 
     try:
         with session_scope() as session:
             csp_id = agency_id = None
             if csp:
-                row = session.scalars(select(Csp).where(Csp.code == csp)).one_or_none()
-                if row is None:
-                    raise DomainError(f"There is no partnership with the code {csp}.")
-                csp_id = row.id
+                csp_id = _csp(session, csp).id
             if agency:
                 row = session.scalars(select(Agency).where(Agency.name == agency)).one_or_none()
                 if row is None:
@@ -190,7 +187,7 @@ def _csp(session, code: str):
 
     row = session.scalars(select(Csp).where(Csp.code == code)).one_or_none()
     if row is None:
-        raise DomainError(f"There is no partnership with the code {code}: `GET /api/v1/csps` lists them.")
+        raise DomainError(f"There is no partnership with the code {code}. `GET /api/v1/csps` lists them.")
     return row
 
 
