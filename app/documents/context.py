@@ -124,7 +124,10 @@ def yes_no(value: bool | None) -> str:
 
 
 def names_joined(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+    """"A", "A and B", "A, B and C"."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _chronology_row(entry: ChronologyEntry, agency: str | None = None) -> dict:
