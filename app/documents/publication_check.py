@@ -38,6 +38,7 @@ def publication_document_checks(session: Session, review: Review) -> list[Check]
     if not people:
         return []  # the anonymisation check already asks for the people to be recorded
     failures = []
+    facts = None  # read once for the three reports
     for kind in PUBLICATION_KINDS:
         title = TITLES[kind]
         stored = _latest(session, review.id, kind)
@@ -50,7 +51,7 @@ def publication_document_checks(session: Session, review: Review) -> list[Check]
                     "Correct the text they come from and generate the publication version again.",
                     f"documents/{stored.id}",
                 ))
-        content, _template, _facts = render(session, review, kind, "publication")
+        content, _template, facts = render(session, review, kind, "publication", facts=facts)
         findings = scan(content, people)
         if findings:
             failures.append(Check(

@@ -92,9 +92,9 @@ def _imr_for(session: Session, review: Review, kind: str, imr_id: str | None) ->
 
 
 def render(session: Session, review: Review, kind: str, variant: str, *, imr_id: str | None = None, version: int = 1,
-           signatory: tuple[str, str] = ("", "")) -> tuple[bytes, templates.Template, Facts]:
+           signatory: tuple[str, str] = ("", ""), facts: Facts | None = None) -> tuple[bytes, templates.Template, Facts]:
     """The document as it would be made now, with the template and facts it was made from."""
-    facts = load_facts(session, review)
+    facts = facts or load_facts(session, review)
     template = templates.in_force(session, review.csp_id, kind)
     context = build_context(facts, kind, variant, imr_id=imr_id, version=version, signatory=signatory)
     content = render_docx(template.content, context, title=f"{TITLES[kind]} {review.reference}", publication=variant == "publication")
