@@ -80,20 +80,17 @@ def sweep(
     on: Optional[str] = typer.Option(None, help="Run as of this date (YYYY-MM-DD); default today"),
     every: Optional[int] = typer.Option(None, help="Repeat every N seconds (a sweep worker)"),
 ) -> None:
-    """Run the deadline sweep: record overdue deadlines (and, with alerts, send their emails)."""
+    """Sweep the deadlines (record overdue ones, queue their alert emails) and send waiting mail."""
     import time
 
     from app.core import clock
-    from app.core.db import session_scope
-    from app.deadlines.sweep import sweep as run_sweep
+    from app.notifications.worker import run_once
 
     day = _date(on) if on else None
     while True:
         if day:
             clock.set_today(day)
-        with session_scope() as session:
-            result = run_sweep(session, clock.today())
-        typer.echo(f"Sweep as of {result.on.isoformat()}: {result.became_overdue} deadline(s) became overdue, {result.back_to_pending} back in time.")
+        run_once(clock.today(), echo=typer.echo)
         if not every:
             return
         time.sleep(every)

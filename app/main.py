@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -14,9 +13,11 @@ from app.auth.api import router as auth_router
 from app.core import clock
 from app.core.api import install_error_handlers
 from app.core.config import get_settings
-from app.core.db import get_engine, session_scope
+from app.core.db import get_engine
 from app.documents.api import router as documents_router
 from app.imrs.api import router as imrs_router
+from app.notifications.api import router as notifications_router
+from app.notifications.worker import background_loop
 from app.overview.api import router as overview_router
 from app.panel.api import router as panel_router
 from app.partnerships.api import router as partnerships_router
@@ -25,25 +26,7 @@ from app.reviews.api import router as reviews_router
 from app.terms.api import router as terms_router
 from app.workflow.registry import get_registry
 
-log = logging.getLogger("dhr")
 API_PREFIX = "/api/v1"
-
-
-async def _sweep_loop(interval: int) -> None:
-    from app.deadlines.sweep import sweep
-
-    while True:
-        try:
-            await asyncio.to_thread(_sweep_once, sweep)
-        except Exception:  # the loop must outlive one failed sweep; the next one retries
-            log.exception("deadline sweep failed; retrying in %s seconds", interval)
-        await asyncio.sleep(interval)
-
-
-def _sweep_once(sweep) -> None:
-    with session_scope() as session:
-        result = sweep(session, clock.today())
-    log.info("deadline sweep on %s: %s became overdue", result.on, result.became_overdue)
 
 
 def create_app(*, run_sweep: bool = False) -> FastAPI:
@@ -56,7 +39,7 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        task = asyncio.create_task(_sweep_loop(settings.sweep_interval_seconds)) if run_sweep else None
+        task = asyncio.create_task(background_loop()) if run_sweep else None
         yield
         if task:
             task.cancel()
@@ -72,7 +55,7 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
     install_error_handlers(app)
     for router in (
         auth_router, partnerships_router, reviews_router, people_router, panel_router, terms_router,
-        imrs_router, overview_router, actions_router, documents_router,
+        imrs_router, overview_router, actions_router, documents_router, notifications_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -5,6 +5,7 @@ from app.auth.models import ApiToken, User, UserRole  # noqa: F401
 from app.core.db import Base  # noqa: F401
 from app.documents.models import Document, DocumentTemplate  # noqa: F401
 from app.deadlines.models import Deadline, DeadlineExtension  # noqa: F401
+from app.notifications.models import OutboxMessage  # noqa: F401
 from app.imrs.models import ChronologyEntry, Imr  # noqa: F401
 from app.overview.models import Overview, Recommendation  # noqa: F401
 from app.panel.models import PanelMember  # noqa: F401

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import docx
 import pytest
+from sqlalchemy import select
 
 from app.auth.models import ApiToken, User
 from app.auth.security import new_token, token_digest
@@ -33,6 +34,8 @@ from app.core import clock
 from app.core.db import session_scope
 from app.documents import templates
 from app.documents.service import DOCX
+from app.notifications import calendar
+from app.notifications.models import OutboxMessage
 from app.partnerships.models import Agency
 from tests.journey import Journey
 from tests.support import PASSWORD, password_hash, ok
@@ -52,6 +55,14 @@ GLOBAL = {
     "POST /auth/token":                   "2   2   2   2   2   2   2   2   2   2   2   2   2   2",
     "POST /auth/revoke":                  "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
     "GET /auth/me":                       "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    # Everyone signed in has a calendar link; the feed itself is read by calendar clients with the
+    # secret link alone (token: the coordinator's), so it answers whoever holds the link.
+    "GET /auth/me/calendar":              "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    "GET /calendar/{token}.ics":          "2   2   2   2   2   2   2   2   2   2   2   2   2   2",
+    # (after the feed: resetting ends the coordinator's link)
+    "POST /auth/me/calendar/reset":       "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    # The partnership's mail is for its CSP officers (each sees their own partnership's).
+    "GET /outbox":                        "401 403 403 2   2   2   2   403 403 403 403 403 403 403",
     "POST /users":                        "401 w   403 403 403 403 403 403 403 403 403 403 403 403",
     "GET /users":                         "401 2   403 2   2   2   2   403 403 403 403 403 403 403",
     "GET /users/{user_id}":               "401 2   403 403 403 403 403 403 403 403 403 403 403 403",
@@ -113,6 +124,8 @@ EVIDENCE = {
     "GET /documents/{document_id}#report":            "401 404 404 2   2   404 404 2   2   404 404 404 404 404",
     "GET /documents/{document_id}/content":           "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
     "POST /imrs/{imr_id}/documents":                  "401 404 404 403 403 404 404 403 403 2   2   404 404 404",
+    # message_id: the commissioning email to the police; retrying it is for CAMCITY's officers.
+    "POST /outbox/{message_id}/retry":                "401 403 403 2   2   404 404 403 403 403 403 403 403 403",
 }
 
 # drafting: police and health IMRs accepted; recommendation 1 with a police-led action and a
@@ -296,6 +309,11 @@ def build_case(api, world, scenario: str) -> Case:
     ids["csp_id"] = world.csps["CAMCITY"]
     ids["agency_id"] = world.agencies["police"]
     ids["kind"] = "executive_summary"
+    with session_scope() as session:
+        ids["message_id"] = session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.review_id == j.id, OutboxMessage.kind == "imr_commissioned").limit(1)
+        ).one()
+        ids["token"] = calendar.token_for(session.get(User, world.user("coordinator").id))
     letters = ok(api.as_("panel_chair").get(f"/reviews/{j.id}/documents", params={"kind": "imr_commission_letter", "imr_id": j.imrs["police"]}))
     ids["document_id"] = letters["items"][0]["id"]
     ids["document_id#report"] = ok(api.as_("panel_chair").post(f"/reviews/{j.id}/documents", json={"kind": "overview_report"}), 201)["id"]
@@ -320,7 +338,10 @@ def build_case(api, world, scenario: str) -> Case:
 
 # -- one request per operation ---------------------------------------------------------------------
 Request = tuple[str, str, dict[str, Any]]
-PATH_IDS = ("review_id", "imr_id", "recommendation_id", "action_id", "user_id", "csp_id", "agency_id", "document_id", "kind")
+PATH_IDS = (
+    "review_id", "imr_id", "recommendation_id", "action_id", "user_id", "csp_id", "agency_id", "document_id", "kind",
+    "message_id", "token",
+)
 
 
 def _build(case: Case, key: str, role: str) -> tuple[Request, str | None]:
@@ -430,7 +451,7 @@ def test_every_operation_has_an_expectation(app):
     stale = sorted(covered - operations)
     assert not missing, "operations with no row in tests/test_authorization.py (add one per role): " + ", ".join(missing)
     assert not stale, "rows for operations the app no longer has: " + ", ".join(stale)
-    review_scoped = {op for op in operations if "{" in op and op.split(" ", 1)[1].split("/")[1] in {"reviews", "imrs", "recommendations", "actions", "documents"}}
+    review_scoped = {op for op in operations if "{" in op and op.split(" ", 1)[1].split("/")[1] in {"reviews", "imrs", "recommendations", "actions", "documents", "outbox"}}
     for name, table in SCENARIOS.items():
         rows = {_operation(k) for k in table}
         assert rows <= review_scoped, f"{name}: {sorted(rows - review_scoped)} belong in GLOBAL"

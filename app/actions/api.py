@@ -63,6 +63,7 @@ def _sync_deadline(session: Session, action: Action, review: Review, principal: 
     elif not deadline.extensions and deadline.met_on is None:
         deadline.due_on = action.target_date
         deadline.original_due_on = action.target_date
+        deadlines.schedule_alerts(deadline, rule)
 
 
 @router.post("/recommendations/{recommendation_id}/actions", response_model=ActionOut, status_code=status.HTTP_201_CREATED)

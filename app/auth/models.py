@@ -23,6 +23,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the calendar link's signature: a new value makes the old link stop working.
+    calendar_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
     roles: Mapped[list["UserRole"]] = relationship(

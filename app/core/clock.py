@@ -22,6 +22,11 @@ def now() -> dt.datetime:
     return dt.datetime.combine(_fixed_today, real.timetz())
 
 
+def wall_now() -> dt.datetime:
+    """The real time, never fixed: for retry back-off and claims, which run in real seconds."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def set_today(day: dt.date | None) -> None:
     global _fixed_today
     _fixed_today = day

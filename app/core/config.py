@@ -30,8 +30,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = None
+    smtp_timeout_seconds: float = 30
     mail_from: str = "dhr-no-reply@localhost"
     mail_dir: Path = PROJECT_ROOT / "var" / "mail"
+    # Waiting mail is sent this often by `dhr serve`; a failed attempt is retried after
+    # mail_retry_seconds, doubling each time up to mail_retry_max_seconds.
+    mail_dispatch_interval_seconds: int = 15
+    mail_retry_seconds: int = 60
+    mail_retry_max_seconds: int = 3600
+    # How long a dispatcher's claim on a message lasts; after it another may send it (the first died).
+    mail_claim_seconds: int = 300
     # Fixes today's date for demonstrations and tests; refused in production.
     clock_today: str | None = None
 

@@ -16,6 +16,7 @@ class Deadline(Base):
     __table_args__ = (
         UniqueConstraint("review_id", "kind", "subject_id"),
         Index("ix_deadlines_open_due", "met_on", "waived_on", "due_on"),
+        Index("ix_deadlines_next_alert_on", "next_alert_on"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -32,6 +33,8 @@ class Deadline(Base):
     waived_reason: Mapped[str | None] = mapped_column(Text)
     # What the last sweep recorded; the API always reports the status computed against today().
     swept_status: Mapped[str] = mapped_column(String(20), default="pending")
+    # The day of the next alert email of the workflow's schedule; None once the deadline is closed.
+    next_alert_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
     review: Mapped["Review"] = relationship(back_populates="deadlines")  # noqa: F821

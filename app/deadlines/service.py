@@ -6,10 +6,18 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core import clock
 from app.core.errors import Conflict
 from app.deadlines.models import Deadline, DeadlineExtension
 from app.deadlines.rules import add_period
+from app.notifications.schedule import first_on_or_after
 from app.workflow.definition import DeadlineDef
+
+
+def schedule_alerts(deadline: Deadline, rule: DeadlineDef) -> None:
+    """Set the day of the deadline's next alert, counting from today (missed days are not replayed)."""
+    step = first_on_or_after(rule.alerts, deadline.due_on, clock.today()) if rule.alerts else None
+    deadline.next_alert_on = step.on if step else None
 
 
 def find(session: Session, *, review_id: str, kind: str, subject_id: str = "") -> Deadline | None:
@@ -37,9 +45,7 @@ def open_deadline(
     existing = find(session, review_id=review_id, kind=kind, subject_id=subject_id)
     if existing is not None:
         # Re-opened after a reconsideration: the same deadline, counted afresh.
-        existing.met_on = None
-        existing.waived_on = None
-        existing.waived_reason = None
+        reopen(existing, rule)
         return existing
     deadline = Deadline(
         review_id=review_id,
@@ -50,6 +56,7 @@ def open_deadline(
         original_due_on=due_on,
         swept_status="pending",
     )
+    schedule_alerts(deadline, rule)
     session.add(deadline)
     return deadline
 
@@ -57,13 +64,15 @@ def open_deadline(
 def meet(deadline: Deadline, on: dt.date) -> None:
     if deadline.met_on is None and deadline.waived_on is None:
         deadline.met_on = on
+        deadline.next_alert_on = None
 
 
-def reopen(deadline: Deadline) -> None:
+def reopen(deadline: Deadline, rule: DeadlineDef) -> None:
     deadline.met_on = None
     deadline.waived_on = None
     deadline.waived_reason = None
     deadline.swept_status = "pending"
+    schedule_alerts(deadline, rule)
 
 
 def waive(deadline: Deadline, on: dt.date, reason: str) -> None:
@@ -71,10 +80,11 @@ def waive(deadline: Deadline, on: dt.date, reason: str) -> None:
         deadline.waived_on = on
         deadline.waived_reason = reason
         deadline.swept_status = "waived"
+        deadline.next_alert_on = None
 
 
 def extend(
-    session: Session, deadline: Deadline, *, new_due_on: dt.date, reason: str, on: dt.date, user_id: str
+    session: Session, deadline: Deadline, *, rule: DeadlineDef, new_due_on: dt.date, reason: str, on: dt.date, user_id: str
 ) -> DeadlineExtension:
     if deadline.met_on is not None or deadline.waived_on is not None:
         raise Conflict(f"the {deadline.kind} deadline is already closed: only an open deadline can be extended")
@@ -90,4 +100,6 @@ def extend(
     # The original due date stays in original_due_on; timeliness reports show both.
     deadline.due_on = new_due_on
     deadline.swept_status = "pending"
+    # The new date has its own alerts (the outbox key carries the due date).
+    schedule_alerts(deadline, rule)
     return extension

@@ -92,12 +92,41 @@ class InitialDef(BaseModel):
         return [Call.parse(item) for item in value or []]
 
 
+class Escalation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    after_days_overdue: int = Field(ge=1)
+    to: list[str]
+
+
+class AlertSchedule(BaseModel):
+    """When a deadline's alert emails go, and to whom (guidance 6.2-6.4: deadlines are the CSP's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: list[str]
+    before_days: list[int] = Field(default_factory=list)
+    on_the_day: bool = True
+    # Overdue alerts: the day after the due date, then every N days while overdue (0: once only).
+    overdue_every_days: int = Field(default=7, ge=0)
+    escalate: list[Escalation] = Field(default_factory=list)
+    guidance: str = ""
+
+    @field_validator("before_days")
+    @classmethod
+    def _positive_and_distinct(cls, value: list[int]) -> list[int]:
+        if any(days < 1 for days in value):
+            raise ValueError("before_days counts whole days before the due date: each must be 1 or more")
+        if len(set(value)) != len(value):
+            raise ValueError("before_days names the same day twice")
+        return sorted(value, reverse=True)
+
+
 class DeadlineDef(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str
     starts: str
     period: dict[str, int] | None = None
     guidance: str
+    alerts: AlertSchedule | None = None
 
     @field_validator("period")
     @classmethod
@@ -119,6 +148,8 @@ class WorkflowDef(BaseModel):
     action_workflow: str | None = None
     initial: InitialDef
     deadlines: dict[str, DeadlineDef] = Field(default_factory=dict)
+    # States in which a review's deadline alerts wait (they resume, with the latest step, after).
+    alerts_paused_in: list[str] = Field(default_factory=list)
     editable: dict[str, list[str]] = Field(default_factory=dict)
     states: list[StateDef]
     events: list[TransitionDef]

@@ -76,7 +76,7 @@ def meet_deadline(ctx: EventContext, call: Call) -> None:
 def reopen_deadline(ctx: EventContext, call: Call) -> None:
     deadline = _find(ctx, call.params["kind"])
     if deadline is not None:
-        deadlines.reopen(deadline)
+        deadlines.reopen(deadline, ctx.review_definition.deadlines[call.params["kind"]])
 
 
 @effect("waive_deadline")
@@ -101,6 +101,7 @@ def apply_extension(ctx: EventContext, _call: Call) -> None:
     deadlines.extend(
         ctx.session,
         deadline,
+        rule=ctx.review_definition.deadlines[kind],
         new_due_on=_date(ctx, "new_due_on"),
         reason=ctx.data["reason"],
         on=ctx.on,
@@ -245,3 +246,13 @@ def record_action_completed(ctx: EventContext, _call: Call) -> None:
 @effect("record_action_reopened")
 def record_action_reopened(ctx: EventContext, _call: Call) -> None:
     ctx.set(ctx.subject, "completed_on", None)
+
+
+# Notifications ---------------------------------------------------------------------------------
+
+@effect("notify")
+def notify(ctx: EventContext, call: Call) -> None:
+    """Email the roles named in the YAML (the actor excepted) about this event, in its transaction."""
+    from app.notifications.events import notify as queue
+
+    queue(ctx, message=call.params["message"], to=call.params["to"], outcome=call.params.get("outcome"))

@@ -9,7 +9,12 @@ from pydantic import ValidationError
 
 from app.core.config import get_settings
 from app.workflow import effects, guards
+from app.auth.models import AGENCY_ROLES
+from app.notifications.messages import MESSAGES, QA_OUTCOMES
 from app.workflow.definition import PREVIOUS, ROLES, WorkflowDef
+
+# Deadlines that belong to one IMR or action (and so to its agency) rather than to the review.
+SUBJECT_DEADLINES = {"imr", "action"}
 
 
 class WorkflowDefinitionError(RuntimeError):
@@ -41,7 +46,7 @@ def validate(defn: WorkflowDef, where: str, deadline_kinds: set[str]) -> list[st
     if defn.initial.state not in states:
         problems.append(f"{where}: the initial state {defn.initial.state!r} is not a state")
     for call in defn.initial.effects:
-        problems += _check_call(call, "effect", deadline_kinds, f"{where}: initial")
+        problems += _check_call(call, "effect", deadline_kinds, f"{where}: initial", defn.subject)
     for t in defn.events:
         label = f"{where}: event {t.name!r}"
         if not t.roles:
@@ -57,10 +62,11 @@ def validate(defn: WorkflowDef, where: str, deadline_kinds: set[str]) -> list[st
         for call in t.guards:
             problems += _check_call(call, "guard", deadline_kinds, label)
         for call in t.effects:
-            problems += _check_call(call, "effect", deadline_kinds, label)
+            problems += _check_call(call, "effect", deadline_kinds, label, defn.subject)
         for field_name, field in t.data.items():
             if field.type == "choice" and not field.choices:
                 problems.append(f"{label}: data field {field_name!r} is a choice without choices")
+    problems += _check_alerts(defn, where, states)
     for part, part_states in defn.editable.items():
         for state in part_states:
             if state not in states:
@@ -71,13 +77,48 @@ def validate(defn: WorkflowDef, where: str, deadline_kinds: set[str]) -> list[st
     return problems
 
 
-def _check_call(call, kind: str, deadline_kinds: set[str], label: str) -> list[str]:
+def _check_roles(roles: list[str], label: str, *, agency_roles_allowed: bool) -> list[str]:
+    problems = []
+    if not roles:
+        problems.append(f"{label} names nobody to send to: give it roles in `to`")
+    for role in roles:
+        if role not in ROLES:
+            problems.append(f"{label} names the unknown role {role!r} (known: {', '.join(ROLES)})")
+        elif role in AGENCY_ROLES and not agency_roles_allowed:
+            problems.append(f"{label} names {role!r}, which only means something for an IMR or an action")
+    return problems
+
+
+def _check_alerts(defn: WorkflowDef, where: str, states: set[str]) -> list[str]:
+    problems = []
+    for kind, rule in defn.deadlines.items():
+        if rule.alerts is None:
+            continue
+        label = f"{where}: the alerts of deadline {kind!r}"
+        agency_ok = kind in SUBJECT_DEADLINES
+        problems += _check_roles(rule.alerts.to, label, agency_roles_allowed=agency_ok)
+        for level in rule.alerts.escalate:
+            problems += _check_roles(level.to, f"{label} (escalation after {level.after_days_overdue} days)", agency_roles_allowed=agency_ok)
+    for state in defn.alerts_paused_in:
+        if state not in states:
+            problems.append(f"{where}: alerts_paused_in names the unknown state {state!r}")
+    return problems
+
+
+def _check_call(call, kind: str, deadline_kinds: set[str], label: str, subject: str = "review") -> list[str]:
     table = guards.GUARDS if kind == "guard" else effects.EFFECTS
     if call.name not in table:
         return [f"{label} uses the unknown {kind} {call.name!r}: define it in app/workflow/{kind}s.py"]
     deadline_kind = call.params.get("kind")
     if deadline_kind is not None and deadline_kind not in deadline_kinds:
         return [f"{label}: {kind} {call.name!r} names the unknown deadline kind {deadline_kind!r}"]
+    if call.name == "notify":
+        message = call.params.get("message")
+        if message not in MESSAGES:
+            return [f"{label}: notify names the unknown message {message!r} (known: {', '.join(MESSAGES)})"]
+        if message == "qa_outcome" and call.params.get("outcome") not in QA_OUTCOMES:
+            return [f"{label}: notify qa_outcome needs an outcome, one of {', '.join(QA_OUTCOMES)}"]
+        return _check_roles(call.params.get("to") or [], f"{label}: notify {message}", agency_roles_allowed=subject != "review")
     return []
 
 

@@ -1,0 +1,114 @@
+"""How a message leaves: over SMTP (DHR_SMTP_HOST), or as an .eml file under DHR_MAIL_DIR."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from app.core.config import Settings
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (a 5xx reply): retrying will not help."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: str
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str
+    message_id: str
+    created_at: dt.datetime
+
+
+def build(message: Outgoing, mail_from: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = message.message_id
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+class SmtpSender:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.smtp: smtplib.SMTP | None = None
+
+    def describe(self) -> str:
+        return f"SMTP {self.settings.smtp_host}:{self.settings.smtp_port}"
+
+    def open(self) -> None:
+        s = self.settings
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+        try:
+            smtp.ehlo()
+            if s.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if s.smtp_username:
+                smtp.login(s.smtp_username, s.smtp_password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        self.smtp = smtp
+
+    def send(self, message: Outgoing) -> None:
+        assert self.smtp is not None
+        try:
+            self.smtp.send_message(build(message, self.settings.mail_from))
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if all(code >= 500 for code in codes):
+                raise PermanentFailure(f"the server refused the address: {exc.recipients}") from exc
+            raise
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+            if exc.smtp_code >= 500:
+                raise PermanentFailure(f"the server refused the message: {exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self.smtp.close()
+            self.smtp = None
+
+
+class FolderSender:
+    """Without an SMTP server (development, demonstrations), each message is a file to open in a mail client."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.directory: Path = settings.mail_dir
+
+    def describe(self) -> str:
+        return f"the folder {self.directory}"
+
+    def open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: Outgoing) -> None:
+        name = f"{message.created_at:%Y%m%dT%H%M%S}-{message.id}.eml"
+        partial = self.directory / f".{name}.partial"
+        partial.write_bytes(bytes(build(message, self.settings.mail_from)))
+        os.replace(partial, self.directory / name)  # a crash leaves no half-written message
+
+    def close(self) -> None:
+        pass
+
+
+def sender_for(settings: Settings) -> SmtpSender | FolderSender:
+    return SmtpSender(settings) if settings.smtp_host else FolderSender(settings)

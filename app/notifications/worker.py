@@ -1,0 +1,46 @@
+"""One round of background work, the same for `dhr sweep` and the loop inside `dhr serve`:
+sweep the deadlines as of a day (queueing alert emails), then send what is waiting."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from typing import Callable
+
+from app.core import clock
+from app.core.config import get_settings
+from app.deadlines.sweep import SweepResult, sweep
+from app.notifications.dispatch import DispatchResult, dispatch
+from app.notifications.senders import sender_for
+
+log = logging.getLogger("dhr.worker")
+
+
+def run_once(on: dt.date, *, echo: Callable[[str], None] | None = None) -> tuple[SweepResult, DispatchResult]:
+    swept = sweep(on, echo=echo)
+    if echo:
+        echo(swept.summary())
+    sent = dispatch(echo=echo)
+    if echo:
+        echo(sent.summary(sender_for(get_settings()).describe()))
+    return swept, sent
+
+
+async def background_loop() -> None:
+    """Sweep every sweep_interval_seconds and send waiting mail every mail_dispatch_interval_seconds."""
+    settings = get_settings()
+    last_sweep = float("-inf")
+    while True:
+        try:
+            if time.monotonic() - last_sweep >= settings.sweep_interval_seconds:
+                last_sweep = time.monotonic()
+                swept, sent = await asyncio.to_thread(run_once, clock.today())
+                log.info("%s %s", swept.summary(), sent.summary(sender_for(settings).describe()))
+            else:
+                sent = await asyncio.to_thread(dispatch)
+                if sent.sent or sent.retrying or sent.failed:
+                    log.info(sent.summary(sender_for(settings).describe()))
+        except Exception:  # the loop must outlive one failed round; the next one retries
+            log.exception("background sweep or mail round failed; retrying in %s seconds", settings.mail_dispatch_interval_seconds)
+        await asyncio.sleep(settings.mail_dispatch_interval_seconds)
