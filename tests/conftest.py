@@ -116,3 +116,20 @@ def api(client, world):
     from tests.support import Api
 
     return Api(client, world)
+
+
+@pytest.fixture
+def smtp(database_url, monkeypatch):
+    """A real SMTP server on 127.0.0.1 that the app sends to (see tests/mail_server.py)."""
+    from tests.mail_server import MailServer
+
+    server = MailServer()
+    server.start()
+    monkeypatch.setenv("DHR_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DHR_SMTP_PORT", str(server.port))
+    monkeypatch.setenv("DHR_MAIL_RETRY_SECONDS", "0")
+    _reset_caches()
+    try:
+        yield server
+    finally:
+        server.stop()

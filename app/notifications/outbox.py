@@ -63,5 +63,7 @@ def enqueue(
             next_attempt_at=clock.wall_now(),
             created_at=clock.now(),
         )
+        # RETURNING, not rowcount: on PostgreSQL (psycopg) this insert reports rowcount -1.
+        .returning(OutboxMessage.id)
     )
-    return result.rowcount == 1
+    return result.first() is not None

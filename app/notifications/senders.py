@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -28,8 +29,13 @@ class Outgoing:
     created_at: dt.datetime
 
 
+# Headers unfolded up to RFC 5322's limit: Python folds a long subject right after "Subject:",
+# which some clients show with a leading space.
+POLICY = default_policy.clone(max_line_length=998)
+
+
 def build(message: Outgoing, mail_from: str) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     email["From"] = mail_from
     email["To"] = message.to_address
     email["Subject"] = message.subject
@@ -39,6 +45,10 @@ def build(message: Outgoing, mail_from: str) -> EmailMessage:
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
     return email
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 class SmtpSender:
@@ -69,13 +79,15 @@ class SmtpSender:
         try:
             self.smtp.send_message(build(message, self.settings.mail_from))
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if all(code >= 500 for code in codes):
-                raise PermanentFailure(f"the server refused the address: {exc.recipients}") from exc
+            replies = list(exc.recipients.values())
+            if all(code >= 500 for code, _ in replies):
+                code, reply = replies[0]
+                # The reply, not the address: this text reaches the log.
+                raise PermanentFailure(f"the server refused the recipient: {code} {_text(reply)}") from exc
             raise
         except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
             if exc.smtp_code >= 500:
-                raise PermanentFailure(f"the server refused the message: {exc.smtp_code} {exc.smtp_error!r}") from exc
+                raise PermanentFailure(f"the server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
             raise
 
     def close(self) -> None:
