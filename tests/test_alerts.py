@@ -237,6 +237,8 @@ def test_a_review_s_mail_day_by_day_from_notification_to_the_action_plan(api, wo
     assert len(alerts) == 19
     assert all(e["actor"] == "system" for e in alerts)
     assert [e["data"]["step"] for e in alerts if e["data"]["kind"] == "action"] == ["before-14", "due", "overdue-1", "overdue-15", "overdue-29"]
+    alert_mail = [subject for mail in expected.values() for _to, subject in mail if subject.startswith((DECISION, TERMS, IMR, ACTION))]
+    assert sum(e["data"]["emails"] for e in alerts) == len(alert_mail) == 44
 
     # Running the last day again sends nothing more.
     sweep(D(2026, 7, 14))
