@@ -90,6 +90,8 @@ GLOBAL = {
 # FENLAND, housing (no IMR), probation (no IMR, no action).
 EVIDENCE = {
     "GET /reviews/{review_id}":                       "401 404 404 2   2   404 404 2   2   2   2   2   404 404",
+    # the library's facts and learning themes: the CSP's officers and the panel chair.
+    "PATCH /reviews/{review_id}":                     "401 404 404 2   2   404 404 2   403 403 403 403 404 404",
     # record_criminal_proceedings without its required data: allowed roles get 422, others 403.
     "POST /reviews/{review_id}/events":               "401 404 404 w   w   404 404 w   403 403 403 403 404 404",
     "GET /reviews/{review_id}/events":                "401 404 404 2   2   404 404 2   2   404 404 404 404 404",
@@ -175,6 +177,7 @@ DRAFTING = {
 # never its IMRs or people. Nothing is editable, so allowed writers get 409.
 SUBMITTED = {
     "GET /reviews/{review_id}":                       "401 404 2   2   2   404 404 2   2   2   2   2   404 404",
+    "PATCH /reviews/{review_id}":                     "401 404 403 2   2   404 404 2   403 403 403 403 404 404",
     "POST /reviews/{review_id}/events":               "401 404 403 w   w   404 404 w   403 403 403 403 404 404",
     # qa_clear_subject_to_changes without its required data: only the Home Office gets past the role check.
     "POST /reviews/{review_id}/events#qa":            "401 404 w   403 403 404 404 403 403 403 403 403 404 404",
@@ -359,6 +362,7 @@ def _build(case: Case, key: str, role: str) -> tuple[Request, str | None]:
     bodies: dict[str, Callable[[], Any]] = {
         "POST /users": lambda: {"email": f"new{n}@dhr.example", "name": "New Person", "password": "a long enough passphrase", "roles": [{"role": "home_office"}]},
         "PATCH /users/{user_id}": lambda: {"name": f"Spare renamed {n}"},
+        "PATCH /reviews/{review_id}": lambda: {"themes": [f"Learning theme {n}"]},
         "POST /csps": lambda: {"name": f"Partnership {n}", "code": f"NEW{n}", "region": "East of England"},
         "POST /agencies": lambda: {"name": f"Agency {n}", "kind": "voluntary", "email": f"agency{n}@agency.example"},
         "POST /reviews": lambda: {

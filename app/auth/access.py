@@ -23,6 +23,7 @@ CAN = {
     "review.read": CASE_TEAM | {"home_office", "imr_author", "agency_manager"},
     "review.history": CASE_TEAM | {"home_office"},
     "review.create": {"csp_coordinator", "csp_chair"},
+    "review.describe": {"csp_coordinator", "csp_chair", "panel_chair"},
     "people.read": CASE_TEAM | {"imr_author", "agency_manager"},
     "people.write": {"csp_coordinator", "csp_chair", "panel_chair"},
     "panel.read": CASE_TEAM | {"home_office"},

@@ -4,15 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import func, select
 
 from app.audit import service as audit
 from app.auth.access import may, review_visibility, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
-from app.core.api import Page, PagingDep, SessionDep
-from app.core.errors import NotFound
+from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
+from app.core.errors import Conflict, NotFound
 from app.deadlines.models import Deadline
 from app.documents.readiness import run_checks
 from app.reviews import service
@@ -25,6 +25,7 @@ from app.reviews.schemas import (
     ReadinessOut,
     ReviewIn,
     ReviewOut,
+    ReviewPatch,
     WorkflowOut,
 )
 from app.workflow import diagram, engine
@@ -67,8 +68,33 @@ def list_reviews(
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewOut)
-def get_review(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> ReviewOut:
+def get_review(review_id: str, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ReviewOut:
     review, roles = service.visible_review(session, principal, review_id)
+    response.headers["ETag"] = etag(review.version)
+    return service.review_out(session, review, principal, roles)
+
+
+@router.patch("/reviews/{review_id}", response_model=ReviewOut)
+def describe_review(
+    review_id: str, body: ReviewPatch, response: Response, session: SessionDep, principal: CurrentPrincipal, if_match: IfMatch = None
+) -> ReviewOut:
+    """Record the national library's facts (cause and location of death, flags) and the learning themes."""
+    service.visible_review(session, principal, review_id)
+    review = engine.lock_review(session, review_id)
+    roles = roles_on_reviews(session, principal, [review])[review.id]
+    service.require(roles, "review.describe", "Only the CSP coordinator, the CSP chair or the panel chair describes the review for the library.")
+    require_if_match(if_match, review.version, "review")
+    if engine.review_definition(review).state(review.state).final:
+        raise Conflict("The review is concluded: its description can no longer change.")
+    values = body.model_dump(exclude_unset=True)
+    for listed in ("flags", "themes"):
+        if listed in values and values[listed] is None:
+            values[listed] = []
+    changes = audit.diff(review, values)
+    if changes:
+        audit.record(session, review=review, entity_type="review", entity_id=review.id, event="describe_review", actor=principal.user, changes=changes)
+        session.flush()
+    response.headers["ETag"] = etag(review.version)
     return service.review_out(session, review, principal, roles)
 
 

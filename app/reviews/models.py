@@ -58,6 +58,11 @@ class Review(Base):
     pend_reason: Mapped[str | None] = mapped_column(Text)
     expected_resume_on: Mapped[dt.date | None]
     criminal_proceedings_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the national DHR library indexes, and the learning themes the partnership tags it with.
+    death_cause: Mapped[str | None] = mapped_column(String(40))
+    death_location: Mapped[str | None] = mapped_column(String(40))
+    flags: Mapped[list] = mapped_column(default=list, server_default="[]")
+    themes: Mapped[list] = mapped_column(default=list, server_default="[]")
 
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=now, onupdate=now)

@@ -1,13 +1,42 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 DeathType = Literal["homicide", "suicide", "other"]
 Relationship = Literal["intimate_partner", "ex_partner", "family_member", "household_member", "other"]
 DeadlineStatus = Literal["pending", "met", "met_late", "overdue", "waived"]
+# The national DHR library's index (cause and location of death, and flags); intimate partner and
+# familial follow from the relationship and are added to `library_flags` on the way out.
+DeathCause = Literal[
+    "stabbing", "strangulation_or_asphyxiation", "blunt_force", "shooting", "fire", "poisoning_or_overdose",
+    "neglect", "suicide", "other", "not_known",
+]
+DeathLocation = Literal["victim_home", "perpetrator_home", "shared_home", "other_home", "public_place", "other", "not_known"]
+Flag = Literal["homicide_suicide", "children_present", "coercive_control", "stalking", "separation"]
+Theme = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
+
+
+class ReviewPatch(BaseModel):
+    """The review's library facts and learning themes (the rest changes only through events)."""
+
+    model_config = ConfigDict(extra="forbid")
+    death_cause: DeathCause | None = None
+    death_location: DeathLocation | None = None
+    flags: list[Flag] | None = Field(default=None, max_length=len(Flag.__args__))
+    themes: list[Theme] | None = Field(default=None, max_length=30, description="Free learning themes, e.g. 'information sharing'")
+
+    @field_validator("flags", "themes")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        seen: dict[str, str] = {}
+        for item in value:
+            seen.setdefault(item.casefold(), item)
+        return sorted(seen.values(), key=str.casefold)
 
 
 class ReviewIn(BaseModel):
@@ -87,6 +116,11 @@ class ReviewOut(BaseModel):
     pend_reason: str | None
     expected_resume_on: dt.date | None
     criminal_proceedings_open: bool
+    death_cause: str | None
+    death_location: str | None
+    flags: list[str]
+    library_flags: list[str] = Field(description="flags plus intimate_partner or familial, from the relationship")
+    themes: list[str]
     deadlines: list[DeadlineOut]
     allowed_events: list[str] | None = Field(description="Events you may fire now; null in lists (GET the review)")
     your_roles: list[str]

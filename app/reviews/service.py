@@ -130,6 +130,7 @@ def review_out(session: Session, review: Review, principal: Principal, roles: se
         for name in ("summary", "decision_rationale", "qa_changes", "qa_feedback", "pend_reason", "withheld_reason"):
             fields[name] = None
     fields.update(
+        library_flags=library_flags(review),
         workflow=review.workflow_name,
         state_title=definition.state(review.state).title,
         deadlines=[deadline_out(d, today, titles) for d in visible_deadlines(session, principal, review, roles)],
@@ -137,6 +138,15 @@ def review_out(session: Session, review: Review, principal: Principal, roles: se
         your_roles=sorted(roles),
     )
     return ReviewOut(**fields)
+
+
+def library_flags(review: Review) -> list[str]:
+    """The national library's flags: those recorded, plus what the relationship already says."""
+    derived = {"intimate_partner": "intimate_partner", "ex_partner": "intimate_partner", "family_member": "familial"}
+    flags = set(review.flags or [])
+    if review.relationship in derived:
+        flags.add(derived[review.relationship])
+    return sorted(flags)
 
 
 def overdue_clause(today: dt.date):
