@@ -77,6 +77,8 @@ GLOBAL = {
     "POST /reviews":                      "401 403 403 w   w   403 403 403 403 403 403 403 403 403",
     "GET /reviews":                       "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
     "GET /deadlines":                     "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    # Across reviews: each sees only the actions they could open (checked in tests/test_action_tracking.py).
+    "GET /actions":                       "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
     # The statutory templates are public to anyone signed in; a partnership's own, to its CSP officers.
     "GET /templates/{kind}/content":      "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
     "GET /csps/{csp_id}/templates":       "401 403 403 2   2   403 403 403 403 403 403 403 403 403",

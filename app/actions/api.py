@@ -1,21 +1,25 @@
 """Actions of the action plan (8.16-8.20, Appendix 5) and their lifecycle."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.actions.models import Action
 from app.actions.schemas import ActionEventIn, ActionIn, ActionOut, ActionPatch
 from app.audit import service as audit
-from app.auth.access import Principal, may, roles_for_action, roles_on_review
+from app.auth.access import Principal, may, review_visibility, roles_for_action, roles_on_review, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
-from app.core.api import IfMatch, SessionDep, etag, require_if_match
+from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.deadlines import service as deadlines
 from app.overview.models import Recommendation
 from app.partnerships.models import Agency
 from app.reviews.models import Review
+from app.reviews.schemas import DeadlineStatus
 from app.reviews.service import deadline_out, deadline_titles, require, visible_review
 from app.workflow import engine
 from app.workflow.registry import get_registry
@@ -64,6 +68,37 @@ def _sync_deadline(session: Session, action: Action, review: Review, principal: 
         deadline.due_on = action.target_date
         deadline.original_due_on = action.target_date
         deadlines.schedule_alerts(deadline, rule)
+
+
+@router.get("/actions", response_model=Page[ActionOut])
+def list_actions(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    paging: PagingDep,
+    lead_agency_id: Annotated[str | None, Query(max_length=32)] = None,
+    state: Annotated[str | None, Query(max_length=20, description="open, in_progress or completed")] = None,
+    deadline_status: Annotated[
+        DeadlineStatus | None, Query(alias="status", description="the action's deadline: pending, met, met_late, overdue, waived")
+    ] = None,
+) -> dict:
+    """Actions across every review you can see, soonest due first: an agency's manager sees every
+    action their agency leads, in every review (guidance 8.17-8.20)."""
+    query = select(Action, Review).join(Review, Review.id == Action.review_id).where(review_visibility(principal))
+    if lead_agency_id:
+        query = query.where(Action.lead_agency_id == lead_agency_id)
+    if state:
+        query = query.where(Action.state == state)
+    rows = session.execute(query.order_by(Action.target_date.is_(None), Action.target_date, Review.reference)).all()
+    review_roles = roles_on_reviews(session, principal, list({r.id: r for _a, r in rows}.values()))
+    items = []
+    for action, review in rows:
+        roles = roles_for_action(review_roles[review.id], principal, action)
+        if not may(roles, "action.read"):
+            continue
+        out = _out(session, action, review, principal, roles)
+        if deadline_status is None or (out.deadline is not None and out.deadline.status == deadline_status):
+            items.append(out)
+    return {"items": items[paging.offset : paging.offset + paging.limit], "total": len(items)}
 
 
 @router.post("/recommendations/{recommendation_id}/actions", response_model=ActionOut, status_code=status.HTTP_201_CREATED)
