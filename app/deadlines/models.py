@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import now
@@ -38,6 +39,16 @@ class Deadline(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
     review: Mapped["Review"] = relationship(back_populates="deadlines")  # noqa: F821
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Neither met nor waived: in Python on a row, and as a WHERE clause in queries."""
+        return self.met_on is None and self.waived_on is None
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.met_on.is_(None), cls.waived_on.is_(None))
     extensions: Mapped[list["DeadlineExtension"]] = relationship(
         back_populates="deadline", lazy="selectin", order_by="DeadlineExtension.created_at"
     )

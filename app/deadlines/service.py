@@ -62,7 +62,7 @@ def open_deadline(
 
 
 def meet(deadline: Deadline, on: dt.date) -> None:
-    if deadline.met_on is None and deadline.waived_on is None:
+    if deadline.is_open:
         deadline.met_on = on
         deadline.next_alert_on = None
 
@@ -76,7 +76,7 @@ def reopen(deadline: Deadline, rule: DeadlineDef) -> None:
 
 
 def waive(deadline: Deadline, on: dt.date, reason: str) -> None:
-    if deadline.met_on is None and deadline.waived_on is None:
+    if deadline.is_open:
         deadline.waived_on = on
         deadline.waived_reason = reason
         deadline.swept_status = "waived"
@@ -86,7 +86,7 @@ def waive(deadline: Deadline, on: dt.date, reason: str) -> None:
 def extend(
     session: Session, deadline: Deadline, *, rule: DeadlineDef, new_due_on: dt.date, reason: str, on: dt.date, user_id: str
 ) -> DeadlineExtension:
-    if deadline.met_on is not None or deadline.waived_on is not None:
+    if not deadline.is_open:
         raise Conflict(f"the {deadline.kind} deadline is already closed: only an open deadline can be extended")
     extension = DeadlineExtension(
         deadline_id=deadline.id,

@@ -42,15 +42,11 @@ class SweepResult:
         )
 
 
-def _open():
-    return (Deadline.met_on.is_(None), Deadline.waived_on.is_(None))
-
-
 def due_review_ids(session: Session, on: dt.date) -> list[str]:
     """Reviews with a deadline whose recorded status is stale or whose next alert has come."""
     query = union(
-        select(Deadline.review_id).where(*_open(), Deadline.due_on < on, Deadline.swept_status != "overdue"),
-        select(Deadline.review_id).where(*_open(), Deadline.due_on >= on, Deadline.swept_status == "overdue"),
+        select(Deadline.review_id).where(Deadline.is_open, Deadline.due_on < on, Deadline.swept_status != "overdue"),
+        select(Deadline.review_id).where(Deadline.is_open, Deadline.due_on >= on, Deadline.swept_status == "overdue"),
         select(Deadline.review_id).where(Deadline.next_alert_on <= on),
     )
     return sorted(session.scalars(query))
@@ -62,7 +58,7 @@ def sweep_review(session: Session, review_id: str, on: dt.date, result: SweepRes
         return
     definition = engine.review_definition(review)
     rows = session.scalars(
-        select(Deadline).where(Deadline.review_id == review_id, *_open()).order_by(Deadline.kind, Deadline.subject_id)
+        select(Deadline).where(Deadline.review_id == review_id, Deadline.is_open).order_by(Deadline.kind, Deadline.subject_id)
     ).all()
     for deadline in rows:
         if deadline.due_on < on and deadline.swept_status != "overdue":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.audit import service as audit
 from app.auth.deps import CurrentPrincipal
@@ -75,19 +75,10 @@ def _mail_csps(principal) -> list[str]:
     return csps
 
 
-def _status_expr():
-    return case(
-        (OutboxMessage.status != "waiting", OutboxMessage.status),
-        (OutboxMessage.last_error.is_not(None), "failing"),
-        else_="waiting",
-    )
-
-
 def _out(row: OutboxMessage, reference: str) -> MailOut:
-    status = row.status if row.status != "waiting" else ("failing" if row.last_error else "waiting")
     return MailOut(
         id=row.id, review_id=row.review_id, reference=reference, kind=row.kind, step=row.step, to=row.to_address,
-        subject=row.subject, status=status, attempts=row.attempts, last_error=row.last_error, created_at=row.created_at,
+        subject=row.subject, status=row.shown_status, attempts=row.attempts, last_error=row.last_error, created_at=row.created_at,
         next_attempt_at=row.next_attempt_at if row.status == "waiting" else None, sent_at=row.sent_at, message_id=row.message_id,
     )
 
@@ -100,7 +91,7 @@ def list_mail(
     scope = [Review.csp_id.in_(_mail_csps(principal))]
     if review_id:
         scope.append(Review.id == review_id)
-    status_of = _status_expr()
+    status_of = OutboxMessage.shown_status
     counts = dict(
         session.execute(
             select(status_of, func.count()).select_from(OutboxMessage).join(Review, Review.id == OutboxMessage.review_id)

@@ -74,7 +74,7 @@ def responsible_deadlines(session: Session, principal: Principal) -> list[Entry]
     rows = session.execute(
         select(Deadline, Review)
         .join(Review, Review.id == Deadline.review_id)
-        .where(review_visibility(principal), Deadline.met_on.is_(None), Deadline.waived_on.is_(None))
+        .where(review_visibility(principal), Deadline.is_open)
         .order_by(Deadline.due_on, Review.reference)
     ).all()
     reviews = {review.id: review for _d, review in rows}

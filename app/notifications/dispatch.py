@@ -83,12 +83,14 @@ def _mark_sent(message: Outgoing) -> None:
     _mark(message.id, status="sent", sent_at=clock.wall_now(), last_error=None)
 
 
-def _mark_retry(message: Outgoing, error: str) -> None:
+def _mark_retry(messages: list[Outgoing], error: str) -> None:
+    """Release the claims and schedule the next attempts, all in one transaction."""
+    now = clock.wall_now()
     with session_scope() as session:
-        row = session.get(OutboxMessage, message.id)
-        row.next_attempt_at = clock.wall_now() + backoff(row.attempts)
-        row.claimed_until = None
-        row.last_error = error[:1000]
+        for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))):
+            row.next_attempt_at = now + backoff(row.attempts)
+            row.claimed_until = None
+            row.last_error = error[:1000]
 
 
 def _describe(exc: BaseException) -> str:
@@ -108,8 +110,7 @@ def dispatch(*, echo: Callable[[str], None] | None = None) -> DispatchResult:
             sender.open()
         except (smtplib.SMTPException, OSError) as exc:
             result.error = _describe(exc)
-            for message in batch:
-                _mark_retry(message, result.error)
+            _mark_retry(batch, result.error)
             result.retrying += len(batch)
             log.warning("mail server unavailable (%s); %s message(s) will be retried", result.error, len(batch))
             return result
@@ -124,8 +125,7 @@ def dispatch(*, echo: Callable[[str], None] | None = None) -> DispatchResult:
                     continue
                 except (smtplib.SMTPException, OSError) as exc:
                     result.error = _describe(exc)
-                    for unsent in batch[position:]:
-                        _mark_retry(unsent, result.error)
+                    _mark_retry(batch[position:], result.error)
                     result.retrying += len(batch) - position
                     log.warning("sending failed (%s); %s message(s) will be retried", result.error, len(batch) - position)
                     return result

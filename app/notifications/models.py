@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import now, wall_now
@@ -43,3 +44,19 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     sent_at: Mapped[dt.datetime | None]
+
+    @hybrid_property
+    def shown_status(self) -> str:
+        """What the partnership sees: a waiting message that has failed before is "failing"."""
+        if self.status != "waiting":
+            return self.status
+        return "failing" if self.last_error is not None else "waiting"
+
+    @shown_status.inplace.expression
+    @classmethod
+    def _shown_status_expression(cls) -> ColumnElement[str]:
+        return case(
+            (cls.status != "waiting", cls.status),
+            (cls.last_error.is_not(None), "failing"),
+            else_="waiting",
+        )

@@ -39,7 +39,12 @@ class Recipient:
 
     @property
     def key(self) -> str:
-        return self.user_id or self.address.lower()
+        return recipient_key(self.address, self.user_id)
+
+
+def recipient_key(address: str, user_id: str | None) -> str:
+    """One email per person: by account, or by address for an agency's own mailbox."""
+    return user_id or address.lower()
 
 
 def _users_with(session: Session, role: str, *, csp_id: str | None = None, agency_id: str | None = None) -> list[User]:
@@ -70,7 +75,7 @@ def resolve(
     excluded: list[str] = []
 
     def add(address: str, user_id: str | None, role: str) -> None:
-        key = user_id or address.lower()
+        key = recipient_key(address, user_id)
         if user_id is not None and user_id == exclude_user_id:
             excluded.append(role)  # they did it themselves: they need no email about it
             return

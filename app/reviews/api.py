@@ -186,7 +186,7 @@ def list_deadlines(
         query = query.where(Deadline.met_on.is_not(None), Deadline.waived_on.is_(None))
         query = query.where(Deadline.met_on <= Deadline.due_on if status == "met" else Deadline.met_on > Deadline.due_on)
     elif status in ("overdue", "pending"):
-        query = query.where(Deadline.met_on.is_(None), Deadline.waived_on.is_(None))
+        query = query.where(Deadline.is_open)
         query = query.where(Deadline.due_on < today if status == "overdue" else Deadline.due_on >= today)
     rows = session.execute(query.order_by(Deadline.due_on, Deadline.kind)).all()
     reviews = {review.id: review for _d, review in rows}

@@ -153,8 +153,7 @@ def overdue_clause(today: dt.date):
     return exists(
         select(Deadline.id).where(
             Deadline.review_id == Review.id,
-            Deadline.met_on.is_(None),
-            Deadline.waived_on.is_(None),
+            Deadline.is_open,
             Deadline.due_on < today,
         )
     )

@@ -234,7 +234,7 @@ def extension_is_valid(ctx: EventContext, _call: Call) -> str | None:
     deadline = find(ctx.session, review_id=ctx.review.id, kind=kind, subject_id=subject_id)
     if deadline is None:
         return f"This review has no {kind.replace('_', ' ')} deadline{' for that id' if subject_id else ''} to extend."
-    if deadline.met_on is not None or deadline.waived_on is not None:
+    if not deadline.is_open:
         return f"The {kind.replace('_', ' ')} deadline is already closed: only an open deadline can be extended."
     new_due = dt.date.fromisoformat(ctx.data["new_due_on"])
     if new_due <= deadline.due_on:
