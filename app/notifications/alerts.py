@@ -50,7 +50,7 @@ def queue_due_alert(
         roles = list(schedule.to) + [r for r in escalated_roles(schedule, step) if r not in schedule.to]
         recipients = resolve(session, review=review, roles=roles, agency_id=agency_id)
         content = deadline_alert(
-            facts, rule=rule, due_on=deadline.due_on, original_due_on=deadline.original_due_on, step=step, today=on,
+            facts, rule=rule, due_on=deadline.due_on, original_due_on=deadline.original_due_on, today=on,
             agency=agency_name(session, agency_id),
         )
         queued = 0

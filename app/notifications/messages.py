@@ -7,7 +7,7 @@ Event messages are named in the workflow YAML (`notify: {message: ..., to: [...]
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.notifications.recipients import ROLE_NAMES, Recipient
-from app.notifications.schedule import Step
 from app.partnerships.models import Agency, Csp
 from app.reviews.models import Review
 from app.workflow.definition import DeadlineDef, WorkflowDef
@@ -48,7 +47,6 @@ class ReviewFacts:
     review: Review
     csp_name: str
     stage: str
-    facts: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, session: Session, review: Review, definition: WorkflowDef) -> "ReviewFacts":
@@ -100,7 +98,7 @@ def render(content: Content, recipient: Recipient) -> Mail:
 # Deadline alerts -------------------------------------------------------------------------------
 
 def deadline_alert(
-    facts: ReviewFacts, *, rule: DeadlineDef, due_on: dt.date, original_due_on: dt.date, step: Step, today: dt.date,
+    facts: ReviewFacts, *, rule: DeadlineDef, due_on: dt.date, original_due_on: dt.date, today: dt.date,
     agency: str | None,
 ) -> Content:
     title = rule.title + (f" ({agency})" if agency else "")
