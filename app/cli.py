@@ -106,7 +106,7 @@ def demo(if_new: bool = typer.Option(False, "--if-new", help="Only when the data
 
 template_app = typer.Typer(help="The Word templates documents are made from: export, check, replace, reset.", no_args_is_help=True)
 app.add_typer(template_app, name="template")
-KINDS_HELP = "imr, overview_report, executive_summary, action_plan, decision_letter or imr_commission_letter"
+KINDS_HELP = "imr, overview_report, executive_summary, action_plan, decision_letter, imr_commission_letter or home_office_cover_letter"
 
 
 @template_app.command("export")

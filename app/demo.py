@@ -47,6 +47,8 @@ from app.people.schemas import PersonIn
 from app.reviews import api as reviews_api
 from app.reviews.models import Review
 from app.reviews.schemas import EventIn, ReviewIn
+from app.submissions import api as submissions_api
+from app.submissions.schemas import QaChangeEventIn
 from app.terms import api as terms_api
 from app.terms.schemas import TermsIn
 
@@ -502,6 +504,14 @@ class _Case:
             ],
         }
 
+    def mark_qa_changes_made(self, day: int, *hows: str) -> None:
+        """Each change the QA panel asked for, marked made in order, saying how (11.3)."""
+        self.at(day)
+        changes = submissions_api.list_qa_changes(review_id=self.review.id, session=self.session, principal=self.who("chair"))["items"]
+        for change, how in zip([c for c in changes if not c.made], hows, strict=True):
+            submissions_api.qa_change_event(change_id=change.id, body=QaChangeEventIn(event="made", text=how),
+                                            session=self.session, principal=self.who("coordinator"))
+
     def write_overview(self, day: int, sections: dict | None = None) -> None:
         self.at(day)
         chair = self.who("panel_chair")
@@ -606,13 +616,16 @@ def _cleared(c: _Case) -> None:
     signoff = c.to_signoff()
     c.fire(signoff + 10, "chair", "submit")
     c.fire(signoff + 55, "home_office", "qa_clear_subject_to_changes", received_on=c.date(signoff + 53),
-           changes="Strengthen the equality and diversity section on Adult A's age and disability; say how carers' assessments were offered.")
+           changes=["Strengthen the equality and diversity section on Adult A's age and disability.",
+                    "Say how carers' assessments were offered to the household."])
     sections = c.overview_sections()
     sections["equality_and_diversity"] += (
         " Adult A was an older woman with limited mobility: the panel found that services offered to her were shaped around "
         "her carer rather than her, and that no carer's assessment was offered to the household."
     )
     c.write_overview(signoff + 62, sections)
+    c.mark_qa_changes_made(signoff + 64, "Equality and diversity section rewritten on age and disability (section 5).",
+                           "Section 5 now says that no carer's assessment was offered, and why.")
     c.fire(signoff + 70, "chair", "confirm_changes_made", summary="The equality and diversity section now addresses age, disability and carers' assessments.")
 
 

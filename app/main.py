@@ -22,7 +22,10 @@ from app.overview.api import router as overview_router
 from app.panel.api import router as panel_router
 from app.partnerships.api import router as partnerships_router
 from app.people.api import router as people_router
+from app.proceedings.api import router as proceedings_router
+from app.reports.api import router as reports_router
 from app.reviews.api import router as reviews_router
+from app.submissions.api import router as submissions_router
 from app.terms.api import router as terms_router
 from app.workflow.registry import get_registry
 
@@ -55,7 +58,8 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
     install_error_handlers(app)
     for router in (
         auth_router, partnerships_router, reviews_router, people_router, panel_router, terms_router,
-        imrs_router, overview_router, actions_router, documents_router, notifications_router,
+        imrs_router, overview_router, actions_router, documents_router, notifications_router, proceedings_router, submissions_router,
+        reports_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -11,5 +11,7 @@ from app.overview.models import Overview, Recommendation  # noqa: F401
 from app.panel.models import PanelMember  # noqa: F401
 from app.partnerships.models import Agency, Csp, ReferenceCounter  # noqa: F401
 from app.people.models import Person  # noqa: F401
+from app.proceedings.models import Proceeding  # noqa: F401
 from app.reviews.models import Review  # noqa: F401
+from app.submissions.models import QaChange, Submission  # noqa: F401
 from app.terms.models import TermsOfReference  # noqa: F401

@@ -155,23 +155,23 @@ def add_marking(container, style: str):
     paragraph.add_run("{{ document.marking }}").bold = True
 
 
-def set_header_footer(section) -> None:
+def set_header_footer(section, footer_text: str = "{{ review.reference }}") -> None:
     add_marking(section.header, "Header")
     footer = section.footer
     add_marking(footer, "Footer")
     line = footer.add_paragraph(style="Footer")
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    line.add_run("{{ review.reference }} \u2013 Page ")
+    line.add_run(footer_text + " \u2013 Page ")
     add_field(line, "PAGE")
     line.add_run(" of ")
     add_field(line, "NUMPAGES")
 
 
-def new_document(title: str, *, landscape: bool = False, title_pt: int = 24):
+def new_document(title: str, *, landscape: bool = False, title_pt: int = 24, footer_text: str = "{{ review.reference }}"):
     doc = Document()
     style_document(doc, title_pt)
     set_page(doc.sections[0], landscape)
-    set_header_footer(doc.sections[0])
+    set_header_footer(doc.sections[0], footer_text)
     # File properties are static text: docxtpl renders them with the autoescaping environment but
     # python-docx escapes again, so a tag there would print "&amp;" for "&".
     props = doc.core_properties
@@ -795,6 +795,112 @@ def build_imr_commission_letter():
     return doc
 
 
+def build_home_office_cover_letter():
+    doc = new_document("Submission to the Home Office Quality Assurance Panel", title_pt=18)
+    add_letter_opening(doc, "Domestic Homicide Review {{ review.reference }}: {{ submission.label }} to the Quality Assurance Panel",
+                       "Dear Sir or Madam,")
+    add_text(doc, "As paragraphs 8.19 and 11.1 of the statutory guidance ask, {{ partnership.name }} has signed off the "
+                  "Overview Report of this Domestic Homicide Review and its supporting documents, and sends them to the "
+                  "Home Office Quality Assurance Panel.")
+    with only_if(doc, "submission.is_resubmission"):
+        add_text(doc, "This is resubmission {{ submission.number }}. It answers the panel\u2019s findings on the version "
+                      "submitted on {{ submission.previous_submitted_on }} (paragraph 11.2):", keep_with_next=True)
+        add_loop(doc, "submission.feedback", empty="The findings were not recorded.")
+        heading(doc, "What has changed", 3)
+        add_loop(doc, "submission.what_changed")
+        with only_if(doc, "submission.edits"):
+            add_text(doc, "The review\u2019s record shows these parts edited since the last submission:", keep_with_next=True)
+            add_bullets(doc, "submission.edits", var="edit")
+    add_facts_table(doc, [
+        ("Reference", "{{ review.reference }}"),
+        ("Community Safety Partnership", "{{ partnership.name }}"),
+        ("Date of death", "{{ review.date_of_death }}"),
+        ("Decision to hold the review", "{{ review.decided_on }}"),
+        ("Overview Report due", "{{ timescales.overview_due_on }}"),
+        ("Overview Report completed", "{{ review.overview_approved_on }}"),
+        ("Signed off by the partnership", "{% if review.signed_off_on %}{{ review.signed_off_on }}{% else %}{{ letter.date }}{% endif %}"),
+        ("Agencies taking part", "{{ agencies.total }}, of which {{ agencies.with_contact_count }} had contact"),
+        ("Independent chair of the review panel", "{% if panel.chair.name %}{{ panel.chair.name }}{% else %}Not appointed{% endif %}"),
+        ("Criminal proceedings", "{{ review.criminal_proceedings }}"),
+    ])
+    with only_if(doc, "timescales.extensions"):
+        add_text(doc, "The partnership agreed these extensions (paragraph 6.4):", keep_with_next=True)
+        add_bullets(doc, "timescales.extensions", var="ext",
+                    text="{{ ext.deadline }}: from {{ ext.original_due_on }} to {{ ext.new_due_on }}")
+    heading(doc, "Enclosed", 3)
+    add_bullets(doc, "submission.enclosures", var="enclosure", text="{{ enclosure.title }}")
+    add_text(doc, "The reports are the versions agreed for publication, anonymised as paragraph 9.2 asks. They will not "
+                  "be published until the panel\u2019s clearance is received (paragraph 8.19). Individual Management "
+                  "Reviews are not enclosed: they are never published (paragraph 9.1). The package\u2019s manifest "
+                  "lists each file with its SHA-256 checksum.")
+    add_signature(doc, "Yours faithfully,")
+    return doc
+
+
+# --------------------------------------------------------------------------------------------------
+# 8. The partnership board's quarterly report (not a statutory template; see app/reports/quarterly.py)
+# --------------------------------------------------------------------------------------------------
+
+def build_quarterly_report():
+    doc = new_document("Domestic Homicide Reviews: quarterly report", footer_text="{{ partnership.code }} {{ report.quarter }}")
+    add_title(doc, "Domestic Homicide Reviews", "Quarterly report to the partnership board",
+              "{{ partnership.name }}", "{{ report.quarter_title }}")
+    add_text(doc, "Figures as at {{ report.as_at }}. Reviews are named by reference only.")
+
+    heading(doc, "1. Open reviews by stage")
+    add_text(doc, "Red: a deadline of the review, its IMRs or its actions has passed. Amber: one falls due within "
+                  "{{ report.amber_days }} days. Green: otherwise. Due dates include the extensions agreed (guidance 6.4).")
+    add_table(doc, [
+        ("Stage", "{{ row.title }}", 6.0), ("Reviews", "{{ row.total }}", 2.5),
+        ("Red", "{{ row.red }}", 2.5), ("Amber", "{{ row.amber }}", 2.5), ("Green", "{{ row.green }}", 2.5),
+    ], "row in open_reviews.by_stage")
+    add_text(doc, "Open reviews in all: {{ open_reviews.total }} ({{ open_reviews.red }} red, {{ open_reviews.amber }} amber, "
+                  "{{ open_reviews.green }} green).")
+    with only_if(doc, "open_reviews.reviews"):
+        add_table(doc, [
+            ("Reference", "{{ row.reference }}", 4.5), ("Stage", "{{ row.stage }}", 4.0), ("Rating", "{{ row.rag }}", 2.0),
+            ("Overdue", "{{ row.overdue }}", 3.0), ("Next due", "{{ row.next_due_on }}", 2.5),
+        ], "row in open_reviews.reviews", size=9)
+
+    heading(doc, "2. Timeliness")
+    heading(doc, "Decisions (within one month of the notification, guidance 4.5)", 2)
+    add_text(doc, "Decisions made in the quarter: {{ timeliness.decisions.total }}; within one month: "
+                  "{{ timeliness.decisions.within_one_month }}; late: {{ timeliness.decisions.late }}.")
+    with only_if(doc, "timeliness.decisions.reviews"):
+        add_table(doc, [
+            ("Reference", "{{ row.reference }}", 4.0), ("Notified", "{{ row.notified_on }}", 3.0), ("Decided", "{{ row.decided_on }}", 3.0),
+            ("Due", "{{ row.due_on }}", 3.0), ("Within one month", "{{ row.within_one_month }}", 3.0),
+        ], "row in timeliness.decisions.reviews", size=9)
+    heading(doc, "Overview Reports (within six months of the decision, guidance 6.4)", 2)
+    add_text(doc, "Overview Reports completed in the quarter: {{ timeliness.overview_reports.total }}; within six months: "
+                  "{{ timeliness.overview_reports.within_six_months }}; within an agreed extension: "
+                  "{{ timeliness.overview_reports.within_extension }}; late: {{ timeliness.overview_reports.late }}.")
+    with only_if(doc, "timeliness.overview_reports.reviews"):
+        add_table(doc, [
+            ("Reference", "{{ row.reference }}", 3.0), ("Decided", "{{ row.decided_on }}", 2.6), ("Completed", "{{ row.completed_on }}", 2.6),
+            ("Due", "{{ row.original_due_on }}", 2.6), ("Extended to", "{{ row.extended_due_on }}", 2.6), ("Result", "{{ row.result }}", 2.6),
+        ], "row in timeliness.overview_reports.reviews", size=9)
+
+    heading(doc, "3. Actions by lead agency (guidance 8.16-8.20)")
+    add_table(doc, [
+        ("Lead agency", "{{ row.agency }}", 7.0), ("Completed in the quarter", "{{ row.completed }}", 3.0),
+        ("Open, not yet due", "{{ row.due }}", 3.0), ("Open, overdue", "{{ row.overdue }}", 3.0),
+    ], "row in actions.by_lead_agency")
+    add_text(doc, "In all: {{ actions.totals.completed }} completed in the quarter, {{ actions.totals.due }} open and not yet due, "
+                  "{{ actions.totals.overdue }} overdue.")
+
+    heading(doc, "4. Recurring themes")
+    add_text(doc, "The national library flags and the learning themes of the partnership\u2019s reviews; a theme recurs when two "
+                  "or more reviews share it.")
+    with only_if(doc, "themes"):
+        add_table(doc, [
+            ("Theme", "{{ row.theme }}", 6.0), ("Reviews", "{{ row.reviews }}", 2.0), ("References", "{{ row.references }}", 8.0),
+        ], "row in themes", size=9)
+    with only_if(doc, "not themes"):
+        add_text(doc, "No reviews have recurring themes recorded.")
+    return doc
+
+
 TEMPLATES: dict[str, Callable[[], object]] = {
     "imr.docx": build_imr,
     "overview_report.docx": build_overview_report,
@@ -802,6 +908,8 @@ TEMPLATES: dict[str, Callable[[], object]] = {
     "action_plan.docx": build_action_plan,
     "decision_letter.docx": build_decision_letter,
     "imr_commission_letter.docx": build_imr_commission_letter,
+    "home_office_cover_letter.docx": build_home_office_cover_letter,
+    "quarterly_report.docx": build_quarterly_report,
 }
 
 

@@ -176,7 +176,12 @@ def test_a_review_s_mail_day_by_day_from_notification_to_the_action_plan(api, wo
     diary.on(D(2026, 5, 12), lambda: j.fire("panel_chair", "record_family_response", shared_on="2026-05-11", response="agreed"))
     diary.on(D(2026, 5, 15), lambda: j.fire("chair", "submit"))
     diary.on(D(2026, 5, 20), lambda: j.fire("home_office", "qa_clear_subject_to_changes", changes="Tighten the chronology.", received_on="2026-05-20"))
-    diary.on(D(2026, 5, 25), lambda: j.fire("chair", "confirm_changes_made", summary="The chronology was tightened."))
+    def confirm_changes() -> None:
+        (change,) = ok(j.as_("chair").get(f"/reviews/{j.id}/qa-changes"))["items"]
+        ok(j.as_("chair").post(f"/qa-changes/{change['id']}/events", json={"event": "made", "text": "The chronology was tightened."}))
+        j.fire("chair", "confirm_changes_made", summary="The chronology was tightened.")
+
+    diary.on(D(2026, 5, 25), confirm_changes)
     diary.on(D(2026, 7, 1), lambda: ok(j.as_("police_manager").post(f"/actions/{j.actions[0]}/events", json={
         "event": "complete", "data": {"completed_on": "2026-07-01", "outcome": "All officers trained."}})))
 

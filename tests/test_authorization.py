@@ -37,6 +37,7 @@ from app.documents.service import DOCX
 from app.notifications import calendar
 from app.notifications.models import OutboxMessage
 from app.partnerships.models import Agency
+from app.submissions.models import QaChange, Submission
 from tests.journey import Journey
 from tests.support import PASSWORD, password_hash, ok
 
@@ -79,6 +80,11 @@ GLOBAL = {
     "GET /deadlines":                     "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
     # Across reviews: each sees only the actions they could open (checked in tests/test_action_tracking.py).
     "GET /actions":                       "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    # The package manifest's JSON Schema is public to anyone signed in; the national view is the Home Office's.
+    "GET /home-office-package/schema":    "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
+    "GET /national/reviews":              "401 403 2   403 403 403 403 403 403 403 403 403 403 403",
+    # The board's quarterly report: CAMCITY's own CSP officers only.
+    "GET /csps/{csp_id}/quarterly-report": "401 403 403 2   2   403 403 403 403 403 403 403 403 403",
     # The statutory templates are public to anyone signed in; a partnership's own, to its CSP officers.
     "GET /templates/{kind}/content":      "401 2   2   2   2   2   2   2   2   2   2   2   2   2",
     "GET /csps/{csp_id}/templates":       "401 403 403 2   2   403 403 403 403 403 403 403 403 403",
@@ -130,6 +136,15 @@ EVIDENCE = {
     "POST /imrs/{imr_id}/documents":                  "401 404 404 403 403 404 404 403 403 2   2   404 404 404",
     # message_id: the commissioning email to the police; retrying it is for CAMCITY's officers.
     "POST /outbox/{message_id}/retry":                "401 403 403 2   2   404 404 403 403 403 403 403 403 403",
+    # Parallel proceedings: the case team reads them; the CSP's officers and the panel chair record them.
+    "GET /reviews/{review_id}/proceedings":           "401 404 404 2   2   404 404 2   2   404 404 404 404 404",
+    "POST /reviews/{review_id}/proceedings":          "401 404 404 2   2   404 404 2   403 404 404 404 404 404",
+    "GET /proceedings/{proceeding_id}":               "401 404 404 2   2   404 404 2   2   404 404 404 404 404",
+    "PATCH /proceedings/{proceeding_id}":             "401 404 404 2   2   404 404 2   403 404 404 404 404 404",
+    # Not yet submitted: the CSP's officers see an empty list, and the package is refused with a reason (409).
+    "GET /reviews/{review_id}/submissions":           "401 404 404 2   2   404 404 404 404 404 404 404 404 404",
+    "GET /reviews/{review_id}/home-office-package":   "401 404 404 w   w   404 404 404 404 404 404 404 404 404",
+    "GET /reviews/{review_id}/qa-changes":            "401 404 404 2   2   404 404 2   404 404 404 404 404 404",
 }
 
 # drafting: police and health IMRs accepted; recommendation 1 with a police-led action and a
@@ -216,6 +231,18 @@ SUBMITTED = {
     "GET /documents/{document_id}#report":            "401 404 2   2   2   404 404 2   2   404 404 404 404 404",
     "GET /documents/{document_id}/content":           "401 404 404 2   2   404 404 2   2   2   2   404 404 404",
     "POST /imrs/{imr_id}/documents":                  "401 404 404 403 403 404 404 403 403 w   w   404 404 404",
+    "GET /reviews/{review_id}/proceedings":           "401 404 2   2   2   404 404 2   2   404 404 404 404 404",
+    "POST /reviews/{review_id}/proceedings":          "401 404 403 2   2   404 404 2   403 404 404 404 404 404",
+    "GET /proceedings/{proceeding_id}":               "401 404 2   2   2   404 404 2   2   404 404 404 404 404",
+    "PATCH /proceedings/{proceeding_id}":             "401 404 403 2   2   404 404 2   403 404 404 404 404 404",
+    # The package goes between the CSP's officers and the Home Office (8.19, 11.1); never to the panel or agencies.
+    "GET /reviews/{review_id}/submissions":           "401 404 2   2   2   404 404 404 404 404 404 404 404 404",
+    "GET /reviews/{review_id}/home-office-package":   "401 404 2   2   2   404 404 404 404 404 404 404 404 404",
+    "PUT /reviews/{review_id}/submissions/{number}/letter": "401 404 2   2   2   404 404 404 404 404 404 404 404 404",
+    "GET /reviews/{review_id}/submissions/{number}/letter": "401 404 2   2   2   404 404 404 404 404 404 404 404 404",
+    "GET /reviews/{review_id}/qa-changes":            "401 404 2   2   2   404 404 2   404 404 404 404 404 404",
+    # change_id: a change the QA panel asked for; marking it made waits for "cleared subject to changes" (409).
+    "POST /qa-changes/{change_id}/events":            "401 404 403 w   w   404 404 w   404 404 404 404 404 404",
 }
 
 SCENARIOS = {"evidence": EVIDENCE, "drafting": DRAFTING, "submitted": SUBMITTED}
@@ -338,6 +365,15 @@ def build_case(api, world, scenario: str) -> Case:
     elif scenario == "submitted":
         ids["recommendation_id"] = j.recommendations[0]
         ids["action_id"] = j.actions[0]
+        with session_scope() as session:
+            submission = session.scalars(select(Submission).where(Submission.review_id == j.id)).one()
+            change = QaChange(review_id=j.id, submission_id=submission.id, number=1, text="Remove the month of death.")
+            session.add(change)
+            session.flush()
+            ids["change_id"] = change.id
+    ids["number"] = 1
+    ids["proceeding_id"] = ok(api.as_("coordinator").post(f"/reviews/{j.id}/proceedings", json={
+        "kind": "criminal_trial", "description": "Trial at the Crown Court"}), 201)["id"]
     return case
 
 
@@ -345,7 +381,7 @@ def build_case(api, world, scenario: str) -> Case:
 Request = tuple[str, str, dict[str, Any]]
 PATH_IDS = (
     "review_id", "imr_id", "recommendation_id", "action_id", "user_id", "csp_id", "agency_id", "document_id", "kind",
-    "message_id", "token",
+    "message_id", "token", "proceeding_id", "number", "change_id",
 )
 
 
@@ -390,10 +426,14 @@ def _build(case: Case, key: str, role: str) -> tuple[Request, str | None]:
         "PATCH /actions/{action_id}": lambda: {"milestones": f"Milestone {n}."},
         "POST /actions/{action_id}/events": lambda: {"event": "complete", "data": {}},
         "POST /reviews/{review_id}/documents": lambda: {"kind": "overview_report"},
+        "POST /reviews/{review_id}/proceedings": lambda: {"kind": "inquest", "description": f"Inquest {n}"},
+        "PATCH /proceedings/{proceeding_id}": lambda: {"description": f"Trial at the Crown Court ({n})"},
+        "POST /qa-changes/{change_id}/events": lambda: {"event": "made", "text": "Done."},
     }
     uploads: dict[str, Callable[[], bytes]] = {
         "POST /imrs/{imr_id}/documents": _plain_docx,
         "PUT /csps/{csp_id}/templates/{kind}": lambda: templates.statutory("executive_summary").content,
+        "PUT /reviews/{review_id}/submissions/{number}/letter": _plain_docx,
     }
     if op == "POST /auth/token":
         user = case.world.user("coordinator" if role == "anonymous" else role)
@@ -405,6 +445,8 @@ def _build(case: Case, key: str, role: str) -> tuple[Request, str | None]:
         kwargs["json"] = bodies[op]()
     elif op in uploads:
         kwargs["files"] = {"file": ("upload.docx", uploads[op](), DOCX)}
+    elif op == "GET /csps/{csp_id}/quarterly-report":
+        kwargs["params"] = {"quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}", "format": "json"}
     if method == "PATCH" and op != "PATCH /users/{user_id}":
         reader = "police_manager" if op == "PATCH /imrs/{imr_id}" else "panel_chair"
         kwargs["headers"] = {"If-Match": case.etag(path, reader)}
@@ -457,7 +499,10 @@ def test_every_operation_has_an_expectation(app):
     stale = sorted(covered - operations)
     assert not missing, "operations with no row in tests/test_authorization.py (add one per role): " + ", ".join(missing)
     assert not stale, "rows for operations the app no longer has: " + ", ".join(stale)
-    review_scoped = {op for op in operations if "{" in op and op.split(" ", 1)[1].split("/")[1] in {"reviews", "imrs", "recommendations", "actions", "documents", "outbox"}}
+    review_scoped = {
+        op for op in operations
+        if "{" in op and op.split(" ", 1)[1].split("/")[1] in {"reviews", "imrs", "recommendations", "actions", "documents", "outbox", "proceedings", "qa-changes"}
+    }
     for name, table in SCENARIOS.items():
         rows = {_operation(k) for k in table}
         assert rows <= review_scoped, f"{name}: {sorted(rows - review_scoped)} belong in GLOBAL"

@@ -369,7 +369,8 @@ def test_a_partnership_installs_its_own_template_and_a_broken_one_is_refused(api
     statutory_sha = hashlib.sha256(statutory_overview).hexdigest()
 
     listed = templates_in_force(api, world)
-    assert set(listed) == {"imr", "overview_report", "executive_summary", "action_plan", "decision_letter", "imr_commission_letter"}
+    assert set(listed) == {"imr", "overview_report", "executive_summary", "action_plan", "decision_letter", "imr_commission_letter",
+                           "home_office_cover_letter"}
     assert {t["source"] for t in listed.values()} == {"statutory"} and listed["overview_report"]["sha256"] == statutory_sha
 
     overview = template_with(statutory_overview, body=REBRAND)
@@ -382,7 +383,8 @@ def test_a_partnership_installs_its_own_template_and_a_broken_one_is_refused(api
     listed = templates_in_force(api, world, "coordinator")
     assert {k: t["source"] for k, t in listed.items()} == {
         "imr": "statutory", "overview_report": "partnership", "executive_summary": "partnership",
-        "action_plan": "statutory", "decision_letter": "statutory", "imr_commission_letter": "statutory"}
+        "action_plan": "statutory", "decision_letter": "statutory", "imr_commission_letter": "statutory",
+        "home_office_cover_letter": "statutory"}
     for kind in ("overview_report", "executive_summary"):
         made = generate(j, kind)
         assert made["template_sha256"] == listed[kind]["sha256"]

@@ -356,7 +356,9 @@ def test_one_review_from_notification_to_conclusion(api, world):
     w.at("2026-08-17")
     assert ok(j.as_("chair").get(f"/reviews/{j.id}/readiness"))["ready"] is True
     j.fire("chair", "submit")
-    review = w.check("submitted", [("submit", "csp_signoff", "submitted", CHRIS)])
+    # The package's cover letter and the three reports as agreed for publication are kept as sent (8.19).
+    frozen = [("generate_document", None, None, CHRIS)] * 4
+    review = w.check("submitted", [*frozen, ("submit", "csp_signoff", "submitted", CHRIS)])
     assert (review["signed_off_on"], review["first_submitted_on"], review["submitted_on"]) == ("2026-08-17",) * 3
 
     # -- QA requires a resubmission (11.2) ---------------------------------------------------------
@@ -370,6 +372,7 @@ def test_one_review_from_notification_to_conclusion(api, world):
     j.fire("chair", "resubmit", summary="Equality and diversity rewritten.")
     review = w.check("submitted", [
         ("edit_overview", None, None, PENNY),
+        *frozen,
         ("resubmit", "revising", "submitted", CHRIS),
     ])
     assert (review["first_submitted_on"], review["submitted_on"], review["qa_outcome"]) == ("2026-08-17", "2026-09-21", None)
@@ -381,14 +384,19 @@ def test_one_review_from_notification_to_conclusion(api, world):
     assert (review["qa_outcome"], review["qa_changes"]) == ("cleared_subject_to_changes", "Remove the month of death from the summary.")
 
     w.at("2026-10-26")
+    (change,) = ok(j.as_("chair").get(f"/reviews/{j.id}/qa-changes"))["items"]
+    ok(j.as_("chair").post(f"/qa-changes/{change['id']}/events", json={"event": "made", "text": "Only the year is given now."}))
     j.fire("chair", "confirm_changes_made", summary="The month of death was removed.")
-    review = w.check("cleared", [("confirm_changes_made", "cleared_subject_to_changes", "cleared", CHRIS)])
+    review = w.check("cleared", [
+        ("qa_change_made", None, None, CHRIS),
+        ("confirm_changes_made", "cleared_subject_to_changes", "cleared", CHRIS),
+    ])
     assert review["cleared_on"] == "2026-10-26"
 
     # -- Published (9.1-9.5) -----------------------------------------------------------------------
     w.at("2026-11-02")
     j.fire("chair", "publish", url="https://csp.example/dhr/adult-a")
-    review = w.check("published", [("publish", "cleared", "published", CHRIS)])
+    review = w.check("published", [*frozen[:3], ("publish", "cleared", "published", CHRIS)])
     assert (review["publication_url"], review["published_on"]) == ("https://csp.example/dhr/adult-a", "2026-11-02")
 
     # -- The lead agency completes its action before its target date (8.17, 8.20) -----------------

@@ -53,7 +53,16 @@ CAN = {
     "documents.imr_commission_letter.read": CASE_TEAM | {"imr_author", "agency_manager"},
     "documents.imr_commission_letter.generate": {"panel_chair", "csp_chair", "csp_coordinator"},
     "documents.imr.upload": {"imr_author", "agency_manager"},
+    "documents.home_office_cover_letter.read": {"csp_chair", "csp_coordinator", "home_office"},
+    "documents.home_office_cover_letter.generate": {"csp_chair", "csp_coordinator"},
     "templates.manage": {"csp_chair", "csp_coordinator"},
+    "proceedings.read": CASE_TEAM | {"home_office"},
+    "proceedings.write": {"csp_coordinator", "csp_chair", "panel_chair"},
+    # The Home Office package: the CSP sends it, the QA panel receives it (8.19, 11.1).
+    "submissions.read": {"csp_chair", "csp_coordinator", "home_office"},
+    "qa_letter.attach": {"csp_chair", "csp_coordinator", "home_office"},
+    "qa_changes.read": {"csp_chair", "csp_coordinator", "panel_chair", "home_office"},
+    "qa_changes.mark": {"csp_chair", "csp_coordinator", "panel_chair"},
 }
 
 

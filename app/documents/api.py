@@ -50,6 +50,7 @@ def generate_document(review_id: str, body: DocumentIn, session: SessionDep, pri
 def list_documents(
     review_id: str, session: SessionDep, principal: CurrentPrincipal,
     kind: DocumentKind | None = None, imr_id: Annotated[str | None, Query(max_length=32)] = None,
+    published: Annotated[bool | None, Query(description="true: only the files as published (9.5)")] = None,
 ) -> dict:
     """Every version you may read, newest first."""
     review, roles = visible_review(session, principal, review_id, "documents.list")
@@ -59,6 +60,8 @@ def list_documents(
         query = query.where(Document.kind == kind)
     if imr_id:
         query = query.where(Document.imr_id == imr_id)
+    if published is not None:
+        query = query.where(Document.published_on.is_not(None) if published else Document.published_on.is_(None))
     items = [
         d for d in session.scalars(query.order_by(Document.kind, Document.variant, Document.subject_id, Document.version.desc()))
         if may(imr_roles.get(d.imr_id, set()) if d.imr_id else roles, service.capability(d.kind, "read"))

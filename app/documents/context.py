@@ -26,6 +26,7 @@ from app.panel.models import PanelMember
 from app.partnerships.models import Agency, Csp
 from app.people.models import Person
 from app.reviews.models import Review
+from app.submissions.models import Submission
 from app.terms.models import TermsOfReference
 from app.terms.service import latest_terms
 
@@ -37,7 +38,11 @@ TITLES = {
     "action_plan": "Action Plan",
     "decision_letter": "Decision to hold a Domestic Homicide Review",
     "imr_commission_letter": "Request for an Individual Management Review",
+    "home_office_cover_letter": "Submission to the Home Office Quality Assurance Panel",
 }
+# What a package to the Home Office encloses besides the cover letter (8.18-8.19); never an IMR (9.1).
+PACKAGE_REPORTS = ("overview_report", "executive_summary", "action_plan")
+SUBMISSION_STATES = ("csp_signoff", "revising")  # a cover letter made now is for the next submission
 HOME_OFFICE_ADDRESS = ["Domestic Homicide Review Team", "Home Office", "2 Marsham Street", "London SW1P 4DF"]
 # The overview quotes an agency's chronology once its senior manager has quality-assured it (8.8).
 QUOTED_IMR_STATES = ("submitted", "accepted")
@@ -74,6 +79,7 @@ class Facts:
     actions: list = field(default_factory=list)
     agencies: dict = field(default_factory=dict)  # id -> Agency
     deadlines: list = field(default_factory=list)
+    submissions: list = field(default_factory=list)  # to the Home Office, in order
 
 
 def load_facts(session: Session, review: Review) -> Facts:
@@ -99,6 +105,7 @@ def load_facts(session: Session, review: Review) -> Facts:
         actions=list(session.scalars(select(Action).where(Action.review_id == review.id).order_by(Action.created_at, Action.id))),
         agencies=agencies,
         deadlines=list(review.deadlines),
+        submissions=list(session.scalars(select(Submission).where(Submission.review_id == review.id).order_by(Submission.number))),
     )
 
 
@@ -300,6 +307,30 @@ def _imr(facts: Facts, imr: Imr, agency: Agency) -> dict:
     }
 
 
+def _submission(facts: Facts) -> dict:
+    """The submission a cover letter is for: the next one while the CSP prepares it, else the latest."""
+    review, done = facts.review, facts.submissions
+    if review.state in SUBMISSION_STATES or not done:
+        number, feedback, what_changed, edits = len(done) + 1, review.qa_feedback if done else None, None, []
+    else:
+        latest = done[-1]
+        number, feedback, what_changed, edits = latest.number, latest.answers_feedback, latest.what_changed, latest.edits or []
+    previous = next((s for s in done if s.number == number - 1), None)
+    return {
+        "number": str(number),
+        "is_resubmission": number > 1,
+        "label": "Resubmission" if number > 1 else "Submission",
+        "previous_submitted_on": long_date(previous.submitted_on) if previous else "",
+        "feedback": paragraphs(feedback),
+        "what_changed": paragraphs(what_changed),
+        "edits": [
+            clean(f"{e['part']}" + (f" ({', '.join(e['fields'])})" if e["fields"] else "") + f", last edited {long_date(dt.date.fromisoformat(e['last_on']))}")
+            for e in edits
+        ],
+        "enclosures": [{"title": TITLES[kind]} for kind in PACKAGE_REPORTS],
+    }
+
+
 def build_context(
     facts: Facts,
     kind: str,
@@ -357,8 +388,10 @@ def build_context(
             }
             for p in people
         ]
-    if kind in ("decision_letter", "imr_commission_letter"):
-        if kind == "decision_letter":
+    if kind == "home_office_cover_letter":
+        context["submission"] = _submission(facts)
+    if kind in ("decision_letter", "imr_commission_letter", "home_office_cover_letter"):
+        if kind in ("decision_letter", "home_office_cover_letter"):
             to_lines = HOME_OFFICE_ADDRESS
         else:
             agency = context["imr"]["agency"]

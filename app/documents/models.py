@@ -14,7 +14,9 @@ from app.core.clock import now
 from app.core.db import Base
 from app.core.ids import new_id
 
-DOCUMENT_KINDS = ("imr", "overview_report", "executive_summary", "action_plan", "decision_letter", "imr_commission_letter")
+DOCUMENT_KINDS = (
+    "imr", "overview_report", "executive_summary", "action_plan", "decision_letter", "imr_commission_letter", "home_office_cover_letter",
+)
 # Only these are ever published (guidance 9.1); IMRs and letters stay restricted.
 PUBLICATION_KINDS = ("overview_report", "executive_summary", "action_plan")
 
@@ -43,6 +45,8 @@ class Document(Base):
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_by_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    # Set on the exact files the CSP published (guidance 9.5): they are kept as they went out.
+    published_on: Mapped[dt.date | None]
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
     # The PDF, made by LibreOffice the first time someone asks for it.
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))

@@ -53,7 +53,8 @@ def sample_facts() -> Facts:
             notified_by="Northshire Police", decision="review", decision_rationale="The criteria in 4.1 are met.",
             child_review_considered=True, home_office_notified_on=D(2026, 1, 14), terms_agreed_on=D(2026, 2, 1),
             signed_off_on=D(2026, 9, 1), death_type="homicide", relationship="intimate_partner", victim_age=34,
-            summary="A woman aged 34 died at home.",
+            summary="A woman aged 34 died at home.", state="revising",
+            qa_feedback="The analysis does not connect the housing reports with the police call-outs.",
         ),
         csp=Row(name="Northshire Community Safety Partnership", code="SAMPLE", region="East of England"),
         people=[
@@ -82,4 +83,6 @@ def sample_facts() -> Facts:
         actions=[action],
         agencies={"a1": police, "a2": housing, "a3": gp},
         deadlines=[overview_deadline],
+        # Submitted once and sent back (11.2), so a cover letter template meets the resubmission paragraphs.
+        submissions=[Row(number=1, submitted_on=D(2026, 9, 3), what_changed=None, answers_feedback=None, edits=None)],
     )

@@ -5,7 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DocumentKind = Literal["imr", "overview_report", "executive_summary", "action_plan", "decision_letter", "imr_commission_letter"]
+DocumentKind = Literal[
+    "imr", "overview_report", "executive_summary", "action_plan", "decision_letter", "imr_commission_letter", "home_office_cover_letter"
+]
 Variant = Literal["restricted", "publication"]
 
 
@@ -37,6 +39,7 @@ class DocumentOut(BaseModel):
     findings: list[Finding] = Field(description="Identifiers of the review's people found in the file: for a publication variant they block publication; for an uploaded IMR they are warnings for the panel chair")
     created_by_name: str
     created_at: dt.datetime
+    published_on: dt.date | None = Field(description="Set on the exact files the CSP published (guidance 9.5)")
 
 
 class TemplateOut(BaseModel):

@@ -116,25 +116,32 @@ def generate(session: Session, *, review: Review, kind: str, variant: str, imr_i
     else:
         roles = set()
     engine.lock_review(session, review.id)  # versions are numbered one after another
+    signatory = signatory_for(principal.user, roles) if principal else ("", "")
+    return make(session, review=review, kind=kind, variant=variant, imr=imr, agency=agency,
+                actor=principal.user if principal else None, signatory=signatory)
+
+
+def make(session: Session, *, review: Review, kind: str, variant: str, actor, signatory: tuple[str, str] = ("", ""),
+         imr: Imr | None = None, agency: Agency | None = None, facts: Facts | None = None, published_on=None,
+         purpose: str | None = None) -> Document:
+    """Renders and stores the next version, with its history row. The caller holds the review's lock."""
     subject_id = imr.id if imr else ""
     version = _next_version(session, review.id, kind, variant, subject_id)
-    signatory = signatory_for(principal.user, roles) if principal else ("", "")
-    content, template, facts = render(session, review, kind, variant, imr_id=subject_id or None, version=version, signatory=signatory)
+    content, template, facts = render(session, review, kind, variant, imr_id=subject_id or None, version=version, signatory=signatory, facts=facts)
     document = Document(
         review_id=review.id, kind=kind, variant=variant, subject_id=subject_id, imr_id=imr.id if imr else None, version=version,
         source="generated", filename=filename_for(review, kind, variant, version, agency), sha256=hashlib.sha256(content).hexdigest(),
         size=len(content), template_sha256=template.sha256, content=content,
-        findings=scan(content, facts.people) if variant == "publication" else [],
-        created_by=principal.id if principal else None, created_by_name=principal.user.name if principal else "system",
+        findings=scan(content, facts.people) if variant == "publication" else [], published_on=published_on,
+        created_by=actor.id if actor else None, created_by_name=actor.name if actor else "system",
     )
     session.add(document)
     session.flush()
-    audit.record(
-        session, review=review, entity_type="document", entity_id=document.id, event="generate_document",
-        actor=principal.user if principal else None,
-        data={"kind": kind, "variant": variant, "version": version, "imr_id": document.imr_id, "sha256": document.sha256,
-              "template": template.source, "template_version": template.version},
-    )
+    data = {"kind": kind, "variant": variant, "version": version, "imr_id": document.imr_id, "sha256": document.sha256,
+            "template": template.source, "template_version": template.version}
+    if purpose:
+        data["for"] = purpose
+    audit.record(session, review=review, entity_type="document", entity_id=document.id, event="generate_document", actor=actor, data=data)
     return document
 
 

@@ -57,7 +57,6 @@ class Review(Base):
     pended_from: Mapped[str | None] = mapped_column(String(40))
     pend_reason: Mapped[str | None] = mapped_column(Text)
     expected_resume_on: Mapped[dt.date | None]
-    criminal_proceedings_open: Mapped[bool] = mapped_column(Boolean, default=False)
     # What the national DHR library indexes, and the learning themes the partnership tags it with.
     death_cause: Mapped[str | None] = mapped_column(String(40))
     death_location: Mapped[str | None] = mapped_column(String(40))
@@ -71,5 +70,15 @@ class Review(Base):
         back_populates="review", lazy="selectin", order_by="Deadline.due_on"
     )
 
+    proceedings: Mapped[list["Proceeding"]] = related(  # noqa: F821
+        back_populates="review", lazy="selectin", order_by="Proceeding.created_at"
+    )
+
+    @property
+    def criminal_proceedings_open(self) -> bool:
+        """9.2: an open criminal trial holds publication back."""
+        return any(p.holds_publication for p in self.proceedings)
+
     # A concurrent change to the same review fails instead of silently overwriting.
     __mapper_args__ = {"version_id_col": version}
+from app.proceedings.models import Proceeding  # noqa: E402,F401  (mapped before Review.proceedings is used)

@@ -28,6 +28,8 @@ class EventContext:
     transition: TransitionDef | None = None
     from_state: str | None = None
     changes: dict[str, list[Any]] = field(default_factory=dict)
+    # The readiness check's results, when a guard ran it: effects reuse them rather than render again.
+    readiness: list | None = None
 
     def set(self, obj: Any, attribute: str, value: Any) -> None:
         """Change a field and remember the change for the history row."""

@@ -45,7 +45,7 @@ class Call(BaseModel):
 
 class DataField(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: Literal["text", "date", "boolean", "choice", "url"]
+    type: Literal["text", "lines", "date", "boolean", "choice", "url"]
     required: bool = False
     choices: list[str] | None = None
     label: str = ""

@@ -159,17 +159,35 @@ def record_submission(ctx: EventContext, _call: Call) -> None:
     ctx.set(ctx.review, "qa_outcome", None)
 
 
+@effect("freeze_submission")
+def freeze_submission(ctx: EventContext, _call: Call) -> None:
+    """8.19: what the CSP signed off is kept as sent: the package version of this (re)submission."""
+    from app.documents.readiness import run_checks
+    from app.submissions.service import freeze
+
+    readiness = ctx.readiness if ctx.readiness is not None else run_checks(ctx.session, ctx.review)
+    submission = freeze(ctx.session, review=ctx.review, actor=ctx.actor, roles=ctx.roles, on=ctx.on, readiness=readiness,
+                        what_changed=ctx.data.get("summary"))
+    ctx.changes["package_version"] = [submission.number - 1 or None, submission.number]
+
+
 @effect("record_qa_outcome")
 def record_qa_outcome(ctx: EventContext, call: Call) -> None:
+    from app.submissions.service import record_outcome
+
     outcome = call.params["outcome"]
+    received_on = _date(ctx, "received_on") or ctx.on
     ctx.set(ctx.review, "qa_outcome", outcome)
-    ctx.set(ctx.review, "qa_received_on", _date(ctx, "received_on") or ctx.on)
+    ctx.set(ctx.review, "qa_received_on", received_on)
     if outcome == "cleared":
         ctx.set(ctx.review, "cleared_on", ctx.on)
     if "changes" in ctx.data:
-        ctx.set(ctx.review, "qa_changes", ctx.data["changes"])
+        ctx.set(ctx.review, "qa_changes", "\n".join(ctx.data["changes"]))
     if "feedback" in ctx.data:
         ctx.set(ctx.review, "qa_feedback", ctx.data["feedback"])
+    items = record_outcome(ctx.session, review=ctx.review, outcome=outcome, received_on=received_on, changes=ctx.data.get("changes", []))
+    if items:
+        ctx.changes["qa_change_numbers"] = [None, [c.number for c in items]]
 
 
 @effect("record_cleared")
@@ -181,6 +199,21 @@ def record_cleared(ctx: EventContext, _call: Call) -> None:
 def record_publication(ctx: EventContext, _call: Call) -> None:
     ctx.set(ctx.review, "publication_url", ctx.data["url"])
     ctx.set(ctx.review, "published_on", ctx.on)
+
+
+@effect("keep_published_files")
+def keep_published_files(ctx: EventContext, _call: Call) -> None:
+    """9.5: the Overview Report, Executive Summary and Action Plan exactly as published, kept."""
+    from app.documents.context import PACKAGE_REPORTS, load_facts
+    from app.documents.service import make
+
+    facts = load_facts(ctx.session, ctx.review)
+    kept = [
+        make(ctx.session, review=ctx.review, kind=kind, variant="publication", actor=ctx.actor.user, facts=facts,
+             published_on=ctx.on, purpose="publication").id
+        for kind in PACKAGE_REPORTS
+    ]
+    ctx.changes["published_documents"] = [None, kept]
 
 
 @effect("record_withholding")
@@ -208,7 +241,13 @@ def clear_pended_from(ctx: EventContext, _call: Call) -> None:
 
 @effect("record_criminal_proceedings")
 def record_criminal_proceedings(ctx: EventContext, _call: Call) -> None:
-    ctx.set(ctx.review, "criminal_proceedings_open", ctx.data["status"] == "open")
+    from app.proceedings.service import record_criminal_status
+
+    before = ctx.review.criminal_proceedings_open
+    touched = record_criminal_status(ctx.session, review=ctx.review, status=ctx.data["status"], on=ctx.on, actor=ctx.actor)
+    if touched:
+        ctx.changes["criminal_proceedings_open"] = [before, ctx.review.criminal_proceedings_open]
+        ctx.changes["proceedings"] = touched
 
 
 # IMRs ------------------------------------------------------------------------------------------

@@ -110,6 +110,15 @@ def _coerce(spec: DataField, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError("must be text")
         return value.strip()
+    if spec.type == "lines":
+        # A list of items, or text with one item per line (what a form's text area sends).
+        items = value.splitlines() if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise ValueError("must be a list of texts, or text with one item per line")
+        items = [item.strip() for item in items if item.strip()]
+        if not items:
+            raise ValueError("must hold at least one item")
+        return items
     if spec.type == "boolean":
         if isinstance(value, bool):
             return value

@@ -192,7 +192,8 @@ def readiness_check_passes(ctx: EventContext, _call: Call) -> str | None:
     """8.19, 9.1, 11.1: nothing goes to the Home Office or the public while the readiness check fails."""
     from app.documents.readiness import run_checks
 
-    failures = [c for c in run_checks(ctx.session, ctx.review) if not c.passed]
+    ctx.readiness = run_checks(ctx.session, ctx.review)
+    failures = [c for c in ctx.readiness if not c.passed]
     if failures:
         return "The readiness check fails: " + " ".join(f"{c.detail}" for c in failures)
     return None
@@ -206,6 +207,19 @@ def no_open_criminal_proceedings(ctx: EventContext, _call: Call) -> str | None:
             "Criminal proceedings are open: publication waits until they conclude (guidance 9.2). Record "
             "their end with record_criminal_proceedings, or withhold publication."
         )
+    return None
+
+
+@guard("every_qa_change_made")
+def every_qa_change_made(ctx: EventContext, _call: Call) -> str | None:
+    """11.3: the review may be published once each change the QA panel asked for is made."""
+    from app.submissions.service import changes_of
+
+    waiting = changes_of(ctx.session, ctx.review.id, open_only=True)
+    if waiting:
+        numbers = ", ".join(str(c.number) for c in waiting)
+        return (f"The QA panel's change{'s' if len(waiting) != 1 else ''} {numbers} {'are' if len(waiting) != 1 else 'is'} not marked made: "
+                "mark each made, saying how (POST /api/v1/qa-changes/{id}/events), then confirm (guidance 11.3).")
     return None
 
 
