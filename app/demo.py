@@ -44,6 +44,8 @@ from app.partnerships.models import Csp
 from app.partnerships.schemas import AgencyIn, CspIn
 from app.people import api as people_api
 from app.people.schemas import PersonIn
+from app.proceedings import api as proceedings_api
+from app.proceedings.schemas import ProceedingIn
 from app.reviews import api as reviews_api
 from app.reviews.models import Review
 from app.reviews.schemas import EventIn, ReviewIn
@@ -504,6 +506,11 @@ class _Case:
             ],
         }
 
+    def record_proceeding(self, day: int, **body: Any) -> None:
+        self.at(day)
+        proceedings_api.record_proceeding(review_id=self.review.id, body=ProceedingIn(**body), response=Response(),
+                                          session=self.session, principal=self.who("coordinator"))
+
     def mark_qa_changes_made(self, day: int, *hows: str) -> None:
         """Each change the QA panel asked for, marked made in order, saying how (11.3)."""
         self.at(day)
@@ -604,6 +611,8 @@ def _concluded(c: _Case) -> None:
 
 def _published(c: _Case) -> None:
     signoff = c.to_signoff()
+    c.record_proceeding(signoff - 20, kind="criminal_trial", description="Trial at the Crown Court", status="concluded",
+                        concluded_on=c.date(signoff - 30), outcome="Adult B was convicted of murder.")
     c.fire(signoff + 10, "chair", "submit")
     c.fire(signoff + 60, "home_office", "qa_clear", received_on=c.date(signoff + 58), letter="QA panel letter ref QA-PUB-2.")
     c.fire(signoff + 80, "chair", "publish", url="https://www.example.org/community-safety/dhr/published-review")
@@ -614,6 +623,7 @@ def _published(c: _Case) -> None:
 
 def _cleared(c: _Case) -> None:
     signoff = c.to_signoff()
+    c.record_proceeding(signoff + 5, kind="inquest", description="HM Coroner's inquest, opened and adjourned until after the review")
     c.fire(signoff + 10, "chair", "submit")
     c.fire(signoff + 55, "home_office", "qa_clear_subject_to_changes", received_on=c.date(signoff + 53),
            changes=["Strengthen the equality and diversity section on Adult A's age and disability.",
