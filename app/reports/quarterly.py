@@ -14,6 +14,11 @@ Definitions (also in the README, so a board member can check a number):
   open and overdue.
 - Themes: the national library flags and the free themes of the partnership's reviews (not those
   not reviewed), grouped ignoring case; recurring when two or more reviews share one.
+
+Stages and extensions are read as they stood that day. Decision, approval and completion dates are
+the latest recorded: a decision reconsidered, a report re-approved or an action reopened after the
+quarter moves its figure (tests/test_quarterly_report.py pins this with strict xfails). Actions with
+no target date cannot be due or overdue and are counted only when completed; themes are as tagged now.
 """
 from __future__ import annotations
 
