@@ -60,7 +60,7 @@ def update(session, *, review: Review, proceeding: Proceeding, values: dict[str,
     return changes
 
 
-def record_criminal_status(session, *, review: Review, status: str, on: dt.date, actor: User | None) -> list[str]:
+def record_criminal_status(session, *, review: Review, status: str, on: dt.date) -> list[str]:
     """The record_criminal_proceedings event: opens a criminal trial, or concludes the open ones."""
     if status == "open":
         if review.criminal_proceedings_open:

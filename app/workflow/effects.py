@@ -244,7 +244,7 @@ def record_criminal_proceedings(ctx: EventContext, _call: Call) -> None:
     from app.proceedings.service import record_criminal_status
 
     before = ctx.review.criminal_proceedings_open
-    touched = record_criminal_status(ctx.session, review=ctx.review, status=ctx.data["status"], on=ctx.on, actor=ctx.actor)
+    touched = record_criminal_status(ctx.session, review=ctx.review, status=ctx.data["status"], on=ctx.on)
     if touched:
         ctx.changes["criminal_proceedings_open"] = [before, ctx.review.criminal_proceedings_open]
         ctx.changes["proceedings"] = touched
