@@ -611,7 +611,7 @@ def _concluded(c: _Case) -> None:
 
 def _published(c: _Case) -> None:
     signoff = c.to_signoff()
-    c.record_proceeding(signoff - 20, kind="criminal_trial", description="Trial at the Crown Court", status="concluded",
+    c.record_proceeding(signoff + 2, kind="criminal_trial", description="Trial at the Crown Court", status="concluded",
                         concluded_on=c.date(signoff - 30), outcome="Adult B was convicted of murder.")
     c.fire(signoff + 10, "chair", "submit")
     c.fire(signoff + 60, "home_office", "qa_clear", received_on=c.date(signoff + 58), letter="QA panel letter ref QA-PUB-2.")
