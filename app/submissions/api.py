@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,11 +17,14 @@ from app.documents.models import Document
 from app.reviews.models import Review
 from app.reviews.service import require, visible_review
 from app.submissions import service
+from app.submissions.manifest import schema as manifest_schema_document
 from app.submissions.models import QaChange, Submission
 from app.submissions.schemas import LetterOut, PackageOut, QaChangeEventIn, QaChangeOut, SubmissionOut
 from app.workflow import engine
 
 router = APIRouter(tags=["home office"])
+# A review is submitted a handful of times; the bound also keeps a wild number out of the database driver.
+PackageVersion = Annotated[int, Path(ge=1, le=999, description="The package version: 1 for the submission, then each resubmission")]
 ZIP_RESPONSE = {200: {"content": {"application/zip": {}}, "description": "The package"}}
 FILE_RESPONSE = {200: {"content": {"application/pdf": {}, "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}}}
 
@@ -69,7 +72,7 @@ def list_submissions(review_id: str, session: SessionDep, principal: CurrentPrin
 @router.get("/reviews/{review_id}/home-office-package", response_class=Response, responses=ZIP_RESPONSE)
 def home_office_package(
     review_id: str, session: SessionDep, principal: CurrentPrincipal,
-    version: Annotated[int | None, Query(ge=1, description="The package version (default: the latest submission)")] = None,
+    version: Annotated[int | None, Query(ge=1, le=999, description="The package version (default: the latest submission)")] = None,
 ) -> Response:
     """The zip for the QA panel: cover letter, Overview Report, Executive Summary and Action Plan (.docx, and PDF where
     LibreOffice is installed) and manifest.json. Never an IMR. Each download is in the history."""
@@ -82,9 +85,7 @@ def home_office_package(
 @router.get("/home-office-package/schema", response_model=dict)
 def manifest_schema(principal: CurrentPrincipal) -> dict:
     """The JSON Schema every package's manifest.json follows."""
-    from app.submissions.manifest import schema
-
-    return schema()
+    return manifest_schema_document()
 
 
 def _submission(session: Session, principal: Principal, review_id: str, number: int, capability: str) -> tuple[Review, Submission]:
@@ -94,7 +95,7 @@ def _submission(session: Session, principal: Principal, review_id: str, number: 
 
 @router.put("/reviews/{review_id}/submissions/{number}/letter", response_model=SubmissionOut)
 async def attach_qa_letter(
-    review_id: str, number: int, session: SessionDep, principal: CurrentPrincipal,
+    review_id: str, number: PackageVersion, session: SessionDep, principal: CurrentPrincipal,
     file: UploadFile = File(description="The QA panel's letter, PDF or .docx"),
 ) -> SubmissionOut:
     """Attach the QA panel's letter to the submission it answers; a new file replaces it, recorded in the history."""
@@ -109,7 +110,7 @@ async def attach_qa_letter(
 
 
 @router.get("/reviews/{review_id}/submissions/{number}/letter", response_class=Response, responses=FILE_RESPONSE)
-def qa_letter(review_id: str, number: int, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def qa_letter(review_id: str, number: PackageVersion, session: SessionDep, principal: CurrentPrincipal) -> Response:
     review, submission = _submission(session, principal, review_id, number, "submissions.read")
     body, media, filename = service.letter(session, review=review, submission=submission, principal=principal)
     return file_response(body, media, filename)
