@@ -15,10 +15,11 @@ Definitions (also in the README, so a board member can check a number):
 - Themes: the national library flags and the free themes of the partnership's reviews (not those
   not reviewed), grouped ignoring case; recurring when two or more reviews share one.
 
-Stages and extensions are read as they stood that day. Decision, approval and completion dates are
-the latest recorded: a decision reconsidered, a report re-approved or an action reopened after the
-quarter moves its figure (tests/test_quarterly_report.py pins this with strict xfails). Actions with
-no target date cannot be due or overdue and are counted only when completed; themes are as tagged now.
+Everything is read as it stood that day: stages from the history, due dates with the extensions
+agreed by then, and whether each deadline was met or waived (so the decision, first approval and
+completion dates) replayed from the history by app/reports/replay.py. A decision reconsidered, a
+report re-approved or an action reopened after the quarter does not change it. Actions with no target
+date cannot be due or overdue and are counted only when completed; themes are as tagged now.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from app.core import clock
 from app.core.errors import Invalid
 from app.deadlines.models import Deadline
 from app.partnerships.models import Agency, Csp
+from app.reports.replay import DeadlineAt, deadlines_as_at
 from app.reviews.models import Review
 from app.reviews.service import library_flags
 from app.workflow.engine import review_definition
@@ -81,17 +83,9 @@ def overview_result(completed_on: dt.date, deadline: Deadline) -> tuple[str, dt.
     return ("within_extension" if completed_on <= extended else "late"), extended
 
 
-def open_as_at(deadline: Deadline, as_at: dt.date) -> bool:
-    return (
-        deadline.starts_on <= as_at
-        and (deadline.met_on is None or deadline.met_on > as_at)
-        and (deadline.waived_on is None or deadline.waived_on > as_at)
-    )
-
-
-def rag(deadlines: list[Deadline], as_at: dt.date) -> tuple[str, list[str], dt.date | None]:
-    """(red|amber|green, the kinds overdue, the next due date) of one review's deadlines."""
-    open_dues = [(due_as_at(d, as_at), d.kind) for d in deadlines if open_as_at(d, as_at)]
+def rag(deadlines: list[Deadline], as_at: dt.date, then: dict[str, DeadlineAt]) -> tuple[str, list[str], dt.date | None]:
+    """(red|amber|green, the kinds overdue, the next due date) of one review's deadlines as they stood."""
+    open_dues = [(due_as_at(d, as_at), d.kind) for d in deadlines if d.starts_on <= as_at and then[d.id].is_open]
     overdue = sorted({kind for due, kind in open_dues if due < as_at})
     upcoming = sorted(due for due, _kind in open_dues if due >= as_at)
     if overdue:
@@ -129,28 +123,31 @@ def build(session: Session, csp: Csp, quarter: Quarter) -> dict:
     ids = [r.id for r in reviews]
     states = _states_as_at(session, ids, as_at)
     deadlines: dict[str, list[Deadline]] = {r.id: [] for r in reviews}
-    for deadline in session.scalars(select(Deadline).where(Deadline.review_id.in_(ids))):
+    every_deadline = list(session.scalars(select(Deadline).where(Deadline.review_id.in_(ids))))
+    for deadline in every_deadline:
         deadlines[deadline.review_id].append(deadline)
+    then = deadlines_as_at(session, every_deadline, as_at)
     return {
         "csp": {"id": csp.id, "code": csp.code, "name": csp.name},
         "quarter": quarter.label,
         "starts_on": quarter.starts_on,
         "ends_on": quarter.ends_on,
         "as_at": as_at,
-        "open_reviews": _open_reviews(reviews, states, deadlines, as_at),
-        "timeliness": _timeliness(reviews, deadlines, quarter, as_at),
-        "actions": _actions(session, ids, deadlines, quarter, as_at),
+        "open_reviews": _open_reviews(reviews, states, deadlines, as_at, then),
+        "timeliness": _timeliness(reviews, deadlines, quarter, as_at, then),
+        "actions": _actions(session, ids, deadlines, quarter, as_at, then),
         "themes": _themes(reviews, states),
     }
 
 
-def _open_reviews(reviews: list[Review], states: dict[str, str], deadlines: dict[str, list[Deadline]], as_at: dt.date) -> dict:
+def _open_reviews(reviews: list[Review], states: dict[str, str], deadlines: dict[str, list[Deadline]], as_at: dt.date,
+                  then: dict[str, DeadlineAt]) -> dict:
     rows = []
     for review in reviews:
         state = states.get(review.id)
         if state is None or state in CLOSED_STATES:
             continue
-        colour, overdue, next_due = rag(deadlines[review.id], as_at)
+        colour, overdue, next_due = rag(deadlines[review.id], as_at, then)
         rows.append({
             "id": review.id, "reference": review.reference, "stage": state,
             "stage_title": review_definition(review).state(state).title or _label(state),
@@ -174,18 +171,21 @@ def _deadline(deadlines: list[Deadline], kind: str, subject_id: str = "") -> Dea
     return next((d for d in deadlines if d.kind == kind and d.subject_id == subject_id), None)
 
 
-def _timeliness(reviews: list[Review], deadlines: dict[str, list[Deadline]], quarter: Quarter, as_at: dt.date) -> dict:
+def _timeliness(reviews: list[Review], deadlines: dict[str, list[Deadline]], quarter: Quarter, as_at: dt.date,
+                then: dict[str, DeadlineAt]) -> dict:
+    """A decision is the day its deadline was met, an Overview Report the day it was first approved."""
     decisions, overviews = [], []
     for review in reviews:
         decision = _deadline(deadlines[review.id], "decision")
-        if quarter.contains(review.decided_on, as_at) and decision is not None:
+        decided = then[decision.id].met_on if decision is not None else None
+        if quarter.contains(decided, as_at):
             decisions.append({
-                "reference": review.reference, "notified_on": review.notified_on, "decided_on": review.decided_on,
-                "due_on": decision.original_due_on, "within_one_month": review.decided_on <= decision.original_due_on,
+                "reference": review.reference, "notified_on": review.notified_on, "decided_on": decided,
+                "due_on": decision.original_due_on, "within_one_month": decided <= decision.original_due_on,
             })
         overview = _deadline(deadlines[review.id], "overview_report")
-        if quarter.contains(review.overview_approved_on, as_at) and overview is not None:
-            completed = review.overview_approved_on
+        completed = then[overview.id].met_on if overview is not None else None
+        if quarter.contains(completed, as_at):
             result, extended = overview_result(completed, overview)
             overviews.append({
                 "reference": review.reference, "decided_on": review.decided_on, "completed_on": completed,
@@ -207,7 +207,8 @@ def _timeliness(reviews: list[Review], deadlines: dict[str, list[Deadline]], qua
     }
 
 
-def _actions(session: Session, review_ids: list[str], deadlines: dict[str, list[Deadline]], quarter: Quarter, as_at: dt.date) -> dict:
+def _actions(session: Session, review_ids: list[str], deadlines: dict[str, list[Deadline]], quarter: Quarter, as_at: dt.date,
+             then: dict[str, DeadlineAt]) -> dict:
     agencies = {a.id: a.name for a in session.scalars(select(Agency))}
     counts: dict[str, dict] = {}
     for action in session.scalars(select(Action).where(Action.review_id.in_(review_ids))):
@@ -215,10 +216,12 @@ def _actions(session: Session, review_ids: list[str], deadlines: dict[str, list[
             continue
         deadline = _deadline(deadlines[action.review_id], "action", action.id)
         due = due_as_at(deadline, as_at) if deadline is not None else action.target_date
+        # Its deadline is met on the completion date; an action with no target date has no deadline.
+        completed_on = then[deadline.id].met_on if deadline is not None else action.completed_on
         row = counts.setdefault(action.lead_agency_id, {"agency_id": action.lead_agency_id, "agency": agencies.get(action.lead_agency_id, ""),
                                                          "completed": 0, "due": 0, "overdue": 0})
-        if action.completed_on is not None and action.completed_on <= as_at:
-            if quarter.contains(action.completed_on, as_at):
+        if completed_on is not None and completed_on <= as_at:
+            if quarter.contains(completed_on, as_at):
                 row["completed"] += 1
         elif due is not None:
             row["due" if due >= as_at else "overdue"] += 1
