@@ -16,7 +16,6 @@ import zipfile
 from dataclasses import dataclass, field
 
 import docx
-import pytest
 
 from app.core import clock
 from tests.journey import Journey

@@ -4,10 +4,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.access import Principal, may, roles_on_review
+from app.auth.access import may, roles_on_review
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.api import Page, SessionDep
@@ -57,15 +56,17 @@ def submission_out(submission: Submission, documents: dict[str, Document], chang
     )
 
 
+def submissions_out(session: Session, review_id: str, submissions: list[Submission]) -> list[SubmissionOut]:
+    documents = service.frozen_documents(session, submissions)
+    changes = service.changes_of(session, review_id)
+    return [submission_out(s, documents, changes) for s in submissions]
+
+
 @router.get("/reviews/{review_id}/submissions", response_model=Page[SubmissionOut])
 def list_submissions(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict:
     """Each submission and resubmission to the Home Office: its package version, QA outcome, letter and changes."""
     review, _roles = visible_review(session, principal, review_id, "submissions.read")
-    submissions = service.submissions_of(session, review.id)
-    ids = [f["document_id"] for s in submissions for f in s.documents]
-    documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
-    changes = service.changes_of(session, review.id)
-    items = [submission_out(s, documents, changes) for s in submissions]
+    items = submissions_out(session, review.id, service.submissions_of(session, review.id))
     return {"items": items, "total": len(items)}
 
 
@@ -88,11 +89,6 @@ def manifest_schema(principal: CurrentPrincipal) -> dict:
     return manifest_schema_document()
 
 
-def _submission(session: Session, principal: Principal, review_id: str, number: int, capability: str) -> tuple[Review, Submission]:
-    review, _roles = visible_review(session, principal, review_id, capability)
-    return review, service.get(session, review, number)
-
-
 @router.put("/reviews/{review_id}/submissions/{number}/letter", response_model=SubmissionOut)
 async def attach_qa_letter(
     review_id: str, number: PackageVersion, session: SessionDep, principal: CurrentPrincipal,
@@ -105,13 +101,13 @@ async def attach_qa_letter(
     content = await read_upload(file)
     service.attach_letter(session, review=review, submission=submission, filename=file.filename or "", content=content, principal=principal)
     session.flush()
-    documents = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_([f["document_id"] for f in submission.documents])))}
-    return submission_out(submission, documents, service.changes_of(session, review.id))
+    return submissions_out(session, review.id, [submission])[0]
 
 
 @router.get("/reviews/{review_id}/submissions/{number}/letter", response_class=Response, responses=FILE_RESPONSE)
 def qa_letter(review_id: str, number: PackageVersion, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    review, submission = _submission(session, principal, review_id, number, "submissions.read")
+    review, _roles = visible_review(session, principal, review_id, "submissions.read")
+    submission = service.get(session, review, number)
     body, media, filename = service.letter(session, review=review, submission=submission, principal=principal)
     return file_response(body, media, filename)
 

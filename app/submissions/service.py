@@ -129,8 +129,14 @@ def package_name(review: Review, submission: Submission) -> str:
     return f"{review.reference}-home-office-package-v{submission.number}.zip"
 
 
+def frozen_documents(session: Session, submissions: list[Submission]) -> dict[str, Document]:
+    """The documents the submissions froze, by id, in one query."""
+    ids = [f["document_id"] for s in submissions for f in s.documents]
+    return {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(ids)))}
+
+
 def _frozen_documents(session: Session, submission: Submission) -> list[Document]:
-    by_id = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_([f["document_id"] for f in submission.documents])))}
+    by_id = frozen_documents(session, [submission])
     return [by_id[f["document_id"]] for f in submission.documents]
 
 
@@ -175,20 +181,16 @@ def _zip(review: Review, submission: Submission, documents_: list[Document], wit
 
 def package(session: Session, *, review: Review, submission: Submission, principal: Principal) -> tuple[bytes, str]:
     """The zip of this submission: made at its first download, then the same bytes every time."""
-    if submission.package is None:
-        with_pdf = pdf.available()
-        if with_pdf:
-            _ensure_pdfs(session, submission)
-        engine.lock_review(session, review.id)
-        session.refresh(submission)
-        if submission.package is None:  # nobody made it while the PDFs were converted
-            body, _manifest = _zip(review, submission, _frozen_documents(session, submission), with_pdf)
-            submission.package = body
-            submission.package_sha256 = hashlib.sha256(body).hexdigest()
-            submission.package_size = len(body)
-            submission.package_made_at = clock.now()
-    else:
-        engine.lock_review(session, review.id)
+    if submission.package is None and pdf.available():
+        _ensure_pdfs(session, submission)
+    engine.lock_review(session, review.id)
+    session.refresh(submission)
+    if submission.package is None:  # nobody made it while the PDFs were converted
+        body, _manifest = _zip(review, submission, _frozen_documents(session, submission), pdf.available())
+        submission.package = body
+        submission.package_sha256 = hashlib.sha256(body).hexdigest()
+        submission.package_size = len(body)
+        submission.package_made_at = clock.now()
     audit.record(
         session, review=review, entity_type="submission", entity_id=submission.id, event="download_home_office_package",
         actor=principal.user, data={"version": submission.number, "sha256": submission.package_sha256, "bytes": submission.package_size},
