@@ -69,5 +69,7 @@ def test_bad_proceedings_are_refused_saying_why_and_nothing_changes(api, world):
     inquest = _record(j, kind="inquest", description="Inquest")
     stale = ok(j.as_("chair").patch(f"/proceedings/{inquest['id']}", json={"status": "concluded"}, headers={"If-Match": '"99"'}), 412)
     assert "Reload it" in stale["detail"]
+    emptied = _patch(j, inquest, expect=422, description=None)
+    assert "cannot be emptied" in emptied["message"]
     reopened = _patch(j, _patch(j, inquest, status="concluded"), status="open")
     assert (reopened["status"], reopened["concluded_on"]) == ("open", None)

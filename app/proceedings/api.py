@@ -18,14 +18,10 @@ router = APIRouter(tags=["proceedings"])
 WRITE_REFUSAL = "Only the CSP coordinator, the CSP chair or the panel chair records the parallel proceedings."
 
 
-def _out(proceeding: Proceeding) -> ProceedingOut:
-    return ProceedingOut.model_validate(proceeding)
-
-
 @router.get("/reviews/{review_id}/proceedings", response_model=Page[ProceedingOut])
 def list_proceedings(review_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict:
     review, _roles = visible_review(session, principal, review_id, "proceedings.read")
-    items = [_out(p) for p in review.proceedings]
+    items = [ProceedingOut.model_validate(p) for p in review.proceedings]
     return {"items": items, "total": len(items)}
 
 
@@ -37,7 +33,7 @@ def record_proceeding(review_id: str, body: ProceedingIn, response: Response, se
     review = engine.lock_review(session, review_id)
     proceeding = service.add(session, review=review, values=body.model_dump(), actor=principal.user)
     response.headers["ETag"] = etag(proceeding.version)
-    return _out(proceeding)
+    return ProceedingOut.model_validate(proceeding)
 
 
 def _visible(session: Session, principal, proceeding_id: str) -> tuple[Proceeding, set[str]]:
@@ -54,7 +50,7 @@ def _visible(session: Session, principal, proceeding_id: str) -> tuple[Proceedin
 def get_proceeding(proceeding_id: str, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ProceedingOut:
     proceeding, _roles = _visible(session, principal, proceeding_id)
     response.headers["ETag"] = etag(proceeding.version)
-    return _out(proceeding)
+    return ProceedingOut.model_validate(proceeding)
 
 
 @router.patch("/proceedings/{proceeding_id}", response_model=ProceedingOut)
@@ -70,4 +66,4 @@ def update_proceeding(
     service.update(session, review=review, proceeding=proceeding, values=body.model_dump(exclude_unset=True), actor=principal.user)
     session.flush()
     response.headers["ETag"] = etag(proceeding.version)
-    return _out(proceeding)
+    return ProceedingOut.model_validate(proceeding)

@@ -3,10 +3,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-ProceedingKind = Literal["criminal_trial", "inquest", "other_review"]
-ProceedingStatus = Literal["open", "concluded"]
+from app.proceedings.models import PROCEEDING_KINDS, PROCEEDING_STATUSES
+
+ProceedingKind = Literal[PROCEEDING_KINDS]
+ProceedingStatus = Literal[PROCEEDING_STATUSES]
 
 
 class ProceedingIn(BaseModel):
@@ -26,6 +28,13 @@ class ProceedingPatch(BaseModel):
     expected_end_on: dt.date | None = None
     concluded_on: dt.date | None = None
     outcome: str | None = Field(default=None, max_length=5000)
+
+    @field_validator("description", "status")
+    @classmethod
+    def _not_emptied(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("cannot be emptied; leave it out to keep it as it is")
+        return value
 
 
 class ProceedingOut(BaseModel):
