@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.core.config import get_settings
-from app.documents.context import MARKING, long_date
+from app.documents.context import MARKING, clean, long_date
 from app.documents.render import render_docx
 from app.reports.quarterly import AMBER_DAYS
 
@@ -53,11 +53,11 @@ def context(report: dict) -> dict:
             },
         },
         "actions": {
-            "by_lead_agency": [{name: str(row[name]) for name in ("agency", "completed", "due", "overdue")} for row in report["actions"]["by_lead_agency"]],
+            "by_lead_agency": [{name: clean(row[name]) for name in ("agency", "completed", "due", "overdue")} for row in report["actions"]["by_lead_agency"]],
             "totals": {name: str(value) for name, value in report["actions"]["totals"].items()},
         },
         "themes": [
-            {"theme": t["theme"], "reviews": str(t["reviews"]), "references": ", ".join(t["references"])}
+            {"theme": clean(t["theme"]), "reviews": str(t["reviews"]), "references": ", ".join(t["references"])}
             for t in report["themes"] if t["recurring"]
         ],
     }
