@@ -5,7 +5,7 @@ import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.actions.api import router as actions_router
@@ -27,6 +27,7 @@ from app.reports.api import router as reports_router
 from app.reviews.api import router as reviews_router
 from app.submissions.api import router as submissions_router
 from app.terms.api import router as terms_router
+from app.web import routes as web_routes
 from app.workflow.registry import get_registry
 
 API_PREFIX = "/api/v1"
@@ -63,6 +64,8 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
 
+    web_routes.mount(app)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
         return {"status": "ok"}
@@ -75,9 +78,5 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
         except Exception as exc:  # report, don't crash: this is what a load balancer asks
             return JSONResponse({"status": "unavailable", "detail": type(exc).__name__}, status_code=503)
         return JSONResponse({"status": "ready"})
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/api/docs")
 
     return app

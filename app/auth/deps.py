@@ -26,9 +26,14 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
             "You are not signed in: get a token from POST /api/v1/auth/token and send it as "
             "'Authorization: Bearer <token>'.",
         )
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token.strip()))).one_or_none()
+    return principal_for_token(session, request, token.strip(), "sign in again at POST /api/v1/auth/token")
+
+
+def principal_for_token(session, request: Request, token: str, how_to_sign_in: str) -> Principal:
+    """The person a bearer token or web session cookie belongs to (both are ApiToken rows)."""
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
-        raise NotSignedIn("Your token is unknown, expired or revoked: sign in again at POST /api/v1/auth/token.")
+        raise NotSignedIn(f"Your sign-in is unknown, expired or revoked: {how_to_sign_in}.")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise NotSignedIn("Your account is disabled: ask your administrator.")

@@ -167,21 +167,28 @@ def _context(
     )
 
 
-def allowed_events(session: Session, *, subject: Any, review: Review, actor: Principal, roles: set[str]) -> list[str]:
-    """The events this person may fire now: roles and guards both applied."""
+def event_standing(session: Session, *, subject: Any, review: Review, actor: Principal, roles: set[str]) -> dict[str, list[str]]:
+    """Each event this person's roles may fire from the current state, with the reasons it cannot yet
+    (an empty list: it may fire now). Data-dependent guards are judged when the data arrives."""
     definition = definition_of(subject)
-    allowed = []
+    standing: dict[str, list[str]] = {}
     for name in definition.event_names():
         for t in definition.transitions_for(name, subject.state):
             if not roles & set(t.roles):
                 continue
             ctx = _context(session, subject, review, actor, roles, clock.today(), {}, None)
             ctx.transition = t
-            # Data-dependent guards are judged when the data arrives; here only the state of things.
-            if not [g for g in t.guards if g.name not in guard_table.DATA_GUARDS and guard_table.GUARDS[g.name](ctx, g)]:
-                allowed.append(name)
+            reasons = [r for g in t.guards if g.name not in guard_table.DATA_GUARDS and (r := guard_table.GUARDS[g.name](ctx, g))]
+            if not reasons:
+                standing[name] = []
                 break
-    return allowed
+            standing.setdefault(name, reasons)
+    return standing
+
+
+def allowed_events(session: Session, *, subject: Any, review: Review, actor: Principal, roles: set[str]) -> list[str]:
+    """The events this person may fire now: roles and guards both applied."""
+    return [name for name, reasons in event_standing(session, subject=subject, review=review, actor=actor, roles=roles).items() if not reasons]
 
 
 def fire(

@@ -1,0 +1,75 @@
+"""Sign-in, sign-out and the person's own account (calendar link)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from app.auth import service as auth_service
+from app.core.config import get_settings
+from app.notifications import api as notifications_api
+from app.web import session as web_session
+from app.web.calls import perform
+from app.web.forms import FieldSpec
+from app.web.pages.common import AnyVisitor, SignedIn, redirect, render
+
+router = APIRouter()
+
+
+def _sign_in_fields(email: str = "") -> list[FieldSpec]:
+    return [
+        FieldSpec(name="email", label="Email address", widget="email", required=True, value=email),
+        FieldSpec(name="password", label="Password", widget="input", required=True),
+    ]
+
+
+@router.get("/sign-in")
+def sign_in_page(web: AnyVisitor, next: str = Query("/", max_length=500)) -> Response:
+    if web.principal is not None:
+        return redirect(web, web_session.safe_next(next))
+    return render(web, "sign_in.html", title="Sign in", specs=_sign_in_fields(), next=web_session.safe_next(next), errors=[])
+
+
+@router.post("/sign-in")
+async def sign_in(web: AnyVisitor) -> Response:
+    form = await web.form()
+    email = str(form.get("email") or "").strip()
+    password = str(form.get("password") or "")
+    target = web_session.safe_next(str(form.get("next") or "/"))
+    result = auth_service.sign_in(web.session, email=email, password=password) if email and password else None
+    if result is None:
+        specs = _sign_in_fields(email)
+        message = "Enter your email address and password" if not (email and password) else "The email address or password is wrong, or your account is disabled. Check them and try again, or ask your administrator."
+        specs[0].error = message
+        return render(web, "sign_in.html", status_code=401, title="Sign in", specs=specs, next=target, errors=[{"text": message, "href": "#email"}])
+    token, row = result
+    response = redirect(web, target)
+    web_session.set_cookie(web.request, response, web_session.SESSION_COOKIE, token, max_age=get_settings().token_ttl_minutes * 60)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(web: AnyVisitor) -> Response:
+    await web.form()
+    if web.principal is not None:
+        auth_service.revoke(web.session, web.request.state.token_id)
+    response = redirect(web, "/sign-in", "You have signed out.")
+    response.delete_cookie(web_session.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account")
+def account(web: SignedIn) -> Response:
+    link = notifications_api.my_calendar_link(session=web.session, principal=web.user)
+    return render(web, "account.html", title="Your account", link=link)
+
+
+@router.post("/account/calendar/reset")
+async def reset_calendar(web: SignedIn) -> Response:
+    await web.form()
+    await perform(notifications_api.reset_my_calendar_link, session=web.session, principal=web.user)
+    return redirect(web, "/account", "Your calendar link has been replaced. The old link no longer works.")
+
+
+@router.get("/accessibility")
+def accessibility(web: AnyVisitor) -> Response:
+    return render(web, "accessibility.html", title="Accessibility statement")

@@ -1,0 +1,150 @@
+"""Reviews: the list, recording a notification, the review page, its events and its library description."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from app.auth.access import may
+from app.core.api import Paging
+from app.partnerships.models import Csp
+from app.reviews import api as reviews_api
+from app.reviews import service as reviews_service
+from app.reviews.schemas import EventIn, ReviewIn, ReviewPatch
+from app.web.calls import Refused, perform
+from app.web.forms import FormInvalid, attach, from_model, read
+from app.web.pages import events
+from app.web.templating import rag
+from app.web.pages.common import SignedIn, fetch, form_page, redirect, render
+from app.workflow import diagram, engine
+
+router = APIRouter()
+@router.get("/reviews")
+def review_list(web: SignedIn, state: str | None = Query(None, max_length=40), overdue: bool | None = None) -> Response:
+    page = fetch(web, reviews_api.list_reviews, paging=Paging(limit=500, offset=0), state=state or None, csp_id=None, overdue=overdue)
+    may_record = any(roles & {"csp_coordinator", "csp_chair"} for roles in web.user.csp_roles.values())
+    return render(web, "reviews.html", title="Reviews", reviews=page["items"], total=page["total"], may_record=may_record, state=state, overdue=overdue)
+
+
+def _csp_choices(web) -> list[tuple[str, str]]:
+    ids = [csp for csp, roles in web.user.csp_roles.items() if roles & {"csp_coordinator", "csp_chair"}]
+    csps = web.session.query(Csp).filter(Csp.id.in_(ids)).order_by(Csp.name).all() if ids else []
+    return [(c.id, f"{c.name} ({c.code})") for c in csps]
+
+
+def _notification_fields(web):
+    choices = _csp_choices(web)
+    return from_model(
+        ReviewIn,
+        choices={"csp_id": choices},
+        labels={"csp_id": "Community Safety Partnership", "notified_on": "Date the CSP was notified", "notified_by": "Who notified the CSP",
+                "victim_age": "Age of the person who died", "summary": "What happened"},
+        hints={"notified_by": "For example, the police force. Do not write anyone's name here."},
+        values={"csp_id": choices[0][0]} if len(choices) == 1 else {},
+    )
+
+
+@router.get("/reviews/new")
+def new_review(web: SignedIn) -> Response:
+    if not _csp_choices(web):
+        raise Refused(404, "")
+    return form_page(web, title="Record a notification of a death", specs=_notification_fields(web), submit="Record the notification", back="/",
+                     intro="The CSP must decide within one month of this date whether to hold a review.", guidance="4.1-4.3")
+
+
+@router.post("/reviews/new")
+async def create_review(web: SignedIn) -> Response:
+    form = await web.form()
+    specs = _notification_fields(web)
+    try:
+        review = await perform(reviews_api.create_review, session=web.session, principal=web.user, model=ReviewIn, values=read(specs, form), specs=specs)
+    except (FormInvalid, Refused) as exc:
+        errors = exc.errors if exc.errors else {"form": exc.message}
+        return form_page(web, title="Record a notification of a death", specs=specs, submit="Record the notification", back="/", errors=attach(specs, errors), status_code=422)
+    return redirect(web, f"/reviews/{review.id}", f"Notification recorded as {review.reference}. The decision is due within a month.")
+
+
+def parts_menu(review, roles: set[str]) -> list[tuple[str, str]]:
+    """The review's parts this person may open, as (path, title)."""
+    base = f"/reviews/{review.id}"
+    parts = [
+        ("people.read", "people", "People and pseudonyms"),
+        ("panel.read", "panel", "Review panel"),
+        ("terms.read", "terms-of-reference", "Terms of reference"),
+        ("documents.list", "imrs", "Individual Management Reviews"),
+        ("chronology.combined", "chronology", "Combined chronology"),
+        ("overview.read", "overview", "Overview Report"),
+        ("recommendations.read", "recommendations", "Recommendations and action plan"),
+        ("documents.list", "documents", "Documents"),
+        ("readiness.read", "readiness", "Readiness for the Home Office"),
+        ("submissions.read", "submissions", "Home Office submissions"),
+        ("proceedings.read", "proceedings", "Parallel proceedings"),
+        ("review.describe", "describe", "Library description and themes"),
+    ]
+    return [(f"{base}/{path}", title) for capability, path, title in parts if may(roles, capability)]
+
+
+@router.get("/reviews/{review_id}")
+def review_page(web: SignedIn, review_id: str) -> Response:
+    review = fetch(web, reviews_api.get_review, review_id=review_id)
+    row, roles = reviews_service.visible_review(web.session, web.user, review_id)
+    definition = engine.review_definition(row)
+    standing = engine.event_standing(web.session, subject=row, review=row, actor=web.user, roles=roles)
+    history = fetch(web, reviews_api.review_history, review_id=review_id)["items"] if may(roles, "review.history") else []
+    timeline = sorted(review.deadlines, key=lambda d: (d.due_on, d.title))
+    return render(
+        web, "review.html", title=review.reference, review=review, roles=roles, standing=standing,
+        stages=definition.states, mermaid=diagram.mermaid(definition, row.state), history=list(reversed(history)),
+        timeline=[(d, *rag(d)) for d in timeline], parts=parts_menu(row, roles),
+    )
+
+
+@router.get("/reviews/{review_id}/events/{event}")
+def review_event_form(web: SignedIn, review_id: str, event: str) -> Response:
+    return events.show(web, _visible_subject(web, review_id), event)
+
+
+@router.post("/reviews/{review_id}/events/{event}")
+async def review_event(web: SignedIn, review_id: str, event: str) -> Response:
+    form = await web.form()
+    subject = _visible_subject(web, review_id)
+    return await events.submit(web, subject, event, form, web.user)
+
+
+def _visible_subject(web, review_id: str) -> events.Subject:
+    try:
+        row, roles = reviews_service.visible_review(web.session, web.user, review_id)
+    except Exception as exc:  # NotFound and the like: the page says not found
+        raise Refused(404, "") from exc
+    return events.Subject(row=row, review=row, roles=roles, fire=reviews_api.fire_event, model=EventIn,
+                          path_args={"review_id": review_id}, page=f"/reviews/{review_id}", caption=row.reference)
+
+
+def _describe_fields(review):
+    return from_model(ReviewPatch, values={n: getattr(review, n) for n in ReviewPatch.model_fields},
+                      labels={"death_cause": "Cause of death", "death_location": "Where the death happened", "flags": "Flags for the national library", "themes": "Learning themes"})
+
+
+@router.get("/reviews/{review_id}/describe")
+def describe_form(web: SignedIn, review_id: str) -> Response:
+    review = fetch(web, reviews_api.get_review, review_id=review_id)
+    if not may(set(review.your_roles), "review.describe"):
+        raise Refused(404, "")
+    return form_page(web, title="Library description and themes", caption=review.reference, specs=_describe_fields(review),
+                     submit="Save the description", back=f"/reviews/{review_id}", version=review.version)
+
+
+@router.post("/reviews/{review_id}/describe")
+async def describe(web: SignedIn, review_id: str) -> Response:
+    form = await web.form()
+    review = fetch(web, reviews_api.get_review, review_id=review_id)
+    specs = _describe_fields(review)
+    try:
+        await perform(reviews_api.describe_review, session=web.session, principal=web.user, model=ReviewPatch, values=read(specs, form, editing=True),
+                      specs=specs, review_id=review_id, if_match=str(form.get("version") or ""))
+    except (FormInvalid, Refused) as exc:
+        if isinstance(exc, Refused) and exc.status_code == 404:
+            raise
+        errors = exc.errors if exc.errors else {"form": exc.message}
+        return form_page(web, title="Library description and themes", caption=review.reference, specs=specs, submit="Save the description",
+                         back=f"/reviews/{review_id}", errors=attach(specs, errors), status_code=422, version=form.get("version"))
+    return redirect(web, f"/reviews/{review_id}", "The library description is saved.")

@@ -1,0 +1,17 @@
+"""Mounts the pages, their static files and their error pages on the application."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.web.pages import auth, common, home, reviews
+from app.web.templating import STATIC_DIR
+
+PAGE_ROUTERS = [auth.router, home.router, reviews.router]
+
+
+def mount(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in PAGE_ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    common.install(app)
