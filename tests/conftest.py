@@ -133,3 +133,44 @@ def smtp(database_url, monkeypatch):
         yield server
     finally:
         server.stop()
+
+
+# -- real-browser tests (tests/browser.py) ------------------------------------------------------------
+@pytest.fixture
+def live_server(database_url, world):
+    """The app served by uvicorn on 127.0.0.1 (a free port), on this test's database; yields its base URL."""
+    from app.main import create_app
+    from tests.browser import LiveServer
+
+    server = LiveServer(create_app())
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (its own browser download does not work here)."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies from other tests) with one page, its base URL the live server."""
+    context = browser.new_context(base_url=live_server, locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -27,7 +27,7 @@ from app.workflow.registry import get_registry
 router = APIRouter(tags=["actions"])
 
 
-def _visible_action(session: Session, principal: Principal, action_id: str) -> tuple[Action, Review, set[str]]:
+def visible_action(session: Session, principal: Principal, action_id: str) -> tuple[Action, Review, set[str]]:
     action = session.get(Action, action_id)
     if action is None:
         raise NotFound("The action")
@@ -122,14 +122,14 @@ def add_action(recommendation_id: str, body: ActionIn, response: Response, sessi
 
 @router.get("/actions/{action_id}", response_model=ActionOut)
 def get_action(action_id: str, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ActionOut:
-    action, review, roles = _visible_action(session, principal, action_id)
+    action, review, roles = visible_action(session, principal, action_id)
     response.headers["ETag"] = etag(action.version)
     return _out(session, action, review, principal, roles)
 
 
 @router.patch("/actions/{action_id}", response_model=ActionOut)
 def edit_action(action_id: str, body: ActionPatch, response: Response, session: SessionDep, principal: CurrentPrincipal, if_match: IfMatch = None) -> ActionOut:
-    action, review, roles = _visible_action(session, principal, action_id)
+    action, review, roles = visible_action(session, principal, action_id)
     if "panel_chair" not in roles:
         raise Forbidden("Only the panel chair changes the action plan.")
     if not engine.review_definition(review).may_edit("recommendations", review.state):
@@ -151,9 +151,9 @@ def edit_action(action_id: str, body: ActionPatch, response: Response, session: 
 
 @router.post("/actions/{action_id}/events", response_model=ActionOut, responses={409: {"description": "Not allowed now"}})
 def fire_action_event(action_id: str, body: ActionEventIn, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ActionOut:
-    action, review, _roles = _visible_action(session, principal, action_id)
+    action, review, _roles = visible_action(session, principal, action_id)
     engine.lock_review(session, review.id)
-    action, review, roles = _visible_action(session, principal, action_id)
+    action, review, roles = visible_action(session, principal, action_id)
     engine.fire(session, subject=action, review=review, event=body.event, actor=principal, roles=roles, on=body.on, data=body.data, note=body.note)
     session.flush()
     response.headers["ETag"] = etag(action.version)

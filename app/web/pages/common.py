@@ -64,6 +64,7 @@ def navigation(web: Web) -> list[dict[str, Any]]:
         items.append(("/actions", "Actions"))
     if p.csp_roles:
         items.append(("/mail", "Email alerts"))
+        items.append(("/quarterly-report", "Quarterly report"))
     if p.is_home_office:
         items.append(("/national", "National view"))
     if p.is_admin:

@@ -70,7 +70,7 @@ def parts_menu(review, roles: set[str]) -> list[tuple[str, str]]:
         ("people.read", "people", "People and pseudonyms"),
         ("panel.read", "panel", "Review panel"),
         ("terms.read", "terms-of-reference", "Terms of reference"),
-        ("documents.list", "imrs", "Individual Management Reviews"),
+        ("imr.read", "imrs", "Individual Management Reviews"),
         ("chronology.combined", "chronology", "Combined chronology"),
         ("overview.read", "overview", "Overview Report"),
         ("recommendations.read", "recommendations", "Recommendations and action plan"),
