@@ -62,6 +62,7 @@ def show(web: Web, subject: Subject, event: str) -> Response:
 
 
 async def submit(web: Web, subject: Subject, event: str, form: FormData, principal: Principal) -> Response:
+    standing(web, subject, event)  # a role that may never do this is refused before its data is read
     t = transition(subject, event)
     specs = event_fields(t)
     try:

@@ -82,7 +82,7 @@ def person_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/people/new")
 async def add_person(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "people.write")
     return await forms_flow.submit(web, fn=people_api.add_person, model=PersonIn, specs=person_fields(), title="Add a person", caption=review.reference,
                                    submit_text="Add the person", back=f"/reviews/{review_id}/people", done=f"/reviews/{review_id}/people",
                                    message="The person is recorded.", review_id=review_id)
@@ -118,7 +118,7 @@ def panel_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/panel/new")
 async def add_panel_member(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "panel.write")
     return await forms_flow.submit(web, fn=panel_api.add_panel_member, model=PanelMemberIn, specs=panel_fields(web), title="Add a panel member", caption=review.reference,
                                    submit_text="Add to the panel", back=f"/reviews/{review_id}/panel", done=f"/reviews/{review_id}/panel",
                                    message="The panel member is added.", review_id=review_id)
@@ -175,7 +175,7 @@ def terms_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/terms-of-reference/edit")
 async def save_terms(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "terms.write")
     return await forms_flow.submit(web, fn=terms_api.put_terms, model=TermsIn, specs=terms_fields(), title="Edit the terms of reference", caption=review.reference,
                                    submit_text="Save the terms of reference", back=f"/reviews/{review_id}/terms-of-reference",
                                    done=f"/reviews/{review_id}/terms-of-reference", message="A new version of the terms of reference is saved.", review_id=review_id)
@@ -212,7 +212,7 @@ def commission_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/imrs/new")
 async def commission(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "imrs.commission")
     return await forms_flow.submit(web, fn=imrs_api.commission_imr, model=ImrCommissionIn, specs=commission_fields(web), title="Commission an IMR",
                                    caption=review.reference, submit_text="Commission the IMR", back=f"/reviews/{review_id}/imrs",
                                    done=f"/reviews/{review_id}/imrs", message="The IMR is commissioned and the agency has been emailed.", review_id=review_id)
@@ -294,7 +294,9 @@ def imr_form(web: SignedIn, imr_id: str) -> Response:
 
 @router.post("/imrs/{imr_id}/edit")
 async def save_imr(web: SignedIn, imr_id: str) -> Response:
-    _row, review, _roles = _imr(web, imr_id)
+    _row, review, roles = _imr(web, imr_id)
+    if not may(roles, "imr.write"):
+        raise Refused(404, "")
     return await forms_flow.submit(web, fn=imrs_api.edit_imr, model=ImrPatch, specs=imr_fields(), title="Edit the IMR", caption=review.reference,
                                    submit_text="Save the IMR", back=f"/imrs/{imr_id}", done=f"/imrs/{imr_id}", message="The IMR is saved.",
                                    editing=True, imr_id=imr_id)
@@ -316,7 +318,9 @@ def chronology_form(web: SignedIn, imr_id: str) -> Response:
 
 @router.post("/imrs/{imr_id}/chronology/new")
 async def add_chronology(web: SignedIn, imr_id: str) -> Response:
-    _row, review, _roles = _imr(web, imr_id)
+    _row, review, roles = _imr(web, imr_id)
+    if not may(roles, "imr.write"):
+        raise Refused(404, "")
     return await forms_flow.submit(web, fn=imrs_api.add_chronology_entry, model=ChronologyIn, specs=chronology_fields(), title="Add a chronology entry",
                                    caption=review.reference, submit_text="Add the entry", back=f"/imrs/{imr_id}", done=f"/imrs/{imr_id}",
                                    message="The chronology entry is added.", imr_id=imr_id)
@@ -336,7 +340,9 @@ def upload_form(web: SignedIn, imr_id: str) -> Response:
 
 @router.post("/imrs/{imr_id}/upload")
 async def upload(web: SignedIn, imr_id: str) -> Response:
-    _row, review, _roles = _imr(web, imr_id)
+    _row, review, roles = _imr(web, imr_id)
+    if not may(roles, "documents.imr.upload"):
+        raise Refused(404, "")
     return await forms_flow.submit(web, fn=documents_api.upload_imr, model=None, specs=upload_fields(), title="Upload the IMR", caption=review.reference,
                                    submit_text="Upload the IMR", back=f"/imrs/{imr_id}", done=f"/reviews/{review.id}/documents",
                                    message="The IMR file is uploaded and checked.", multipart=True, imr_id=imr_id)
@@ -383,7 +389,7 @@ def overview_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/overview/edit")
 async def save_overview(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "overview.write")
     return await forms_flow.submit(web, fn=overview_api.edit_overview, model=OverviewPatch, specs=overview_fields(), title="Edit the Overview Report",
                                    caption=review.reference, submit_text="Save the Overview Report", back=f"/reviews/{review_id}/overview",
                                    done=f"/reviews/{review_id}/overview", message="The Overview Report is saved.", editing=True, review_id=review_id)
@@ -430,7 +436,7 @@ def recommendation_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/recommendations/new")
 async def add_recommendation(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "recommendations.write")
     return await forms_flow.submit(web, fn=overview_api.add_recommendation, model=RecommendationIn, specs=recommendation_fields(web, review_id),
                                    title="Add a recommendation", caption=review.reference, submit_text="Add the recommendation",
                                    back=f"/reviews/{review_id}/recommendations", done=f"/reviews/{review_id}/recommendations",
@@ -531,7 +537,9 @@ def action_edit_form(web: SignedIn, action_id: str) -> Response:
 
 @router.post("/actions/{action_id}/edit")
 async def save_action(web: SignedIn, action_id: str) -> Response:
-    _row, review, _roles = _action(web, action_id)
+    _row, review, roles = _action(web, action_id)
+    if not may(roles, "recommendations.write"):
+        raise Refused(404, "")
     return await forms_flow.submit(web, fn=actions_api.edit_action, model=ActionPatch, specs=action_fields(web, None, ActionPatch), title="Edit the action",
                                    caption=review.reference, submit_text="Save the action", back=f"/actions/{action_id}", done=f"/actions/{action_id}",
                                    message="The action is saved.", editing=True, action_id=action_id)

@@ -177,7 +177,7 @@ def letter_form(web: SignedIn, review_id: str, number: int) -> Response:
 
 @router.post("/reviews/{review_id}/submissions/{number}/letter/new")
 async def attach_letter(web: SignedIn, review_id: str, number: int) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "qa_letter.attach")
     if not 1 <= number <= 999:
         raise Refused(404, "")
     return await forms_flow.submit(web, fn=submissions_api.attach_qa_letter, model=None, specs=letter_fields(), title="Attach the QA panel's letter",
@@ -255,7 +255,7 @@ def proceeding_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/proceedings/new")
 async def record_proceeding(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review, _ = review_and_roles(web, review_id, "proceedings.write")
     return await forms_flow.submit(web, fn=proceedings_api.record_proceeding, model=ProceedingIn, specs=proceeding_fields(), title="Record a proceeding",
                                    caption=review.reference, submit_text="Record the proceeding", back=f"/reviews/{review_id}/proceedings",
                                    done=f"/reviews/{review_id}/proceedings", message="The proceeding is recorded.", review_id=review_id)
