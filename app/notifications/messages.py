@@ -67,7 +67,8 @@ def days(n: int) -> str:
 
 
 def review_url(review_id: str) -> str:
-    return f"{get_settings().base_url.rstrip('/')}/api/v1/reviews/{review_id}"
+    # The review's page: it asks the person to sign in first, and the link carries only the opaque id.
+    return f"{get_settings().base_url.rstrip('/')}/reviews/{review_id}"
 
 
 def agency_name(session: Session, agency_id: str | None) -> str | None:
