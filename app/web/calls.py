@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.access import Principal
 from app.core.errors import DomainError
-from app.web.forms import FieldSpec, FormInvalid, validation_errors
+from app.web.forms import FieldSpec, validation_errors
 
 
 @dataclass

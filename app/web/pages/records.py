@@ -2,7 +2,6 @@
 the quarterly report and the national view: lists, downloads and the forms that change them."""
 from __future__ import annotations
 
-import datetime as dt
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
