@@ -27,7 +27,6 @@ from tests.journey import Journey
 from tests.support import PASSWORD, ok
 
 # One person per kind of role (the other partnership's chair sees none of CAMCITY's work).
-TIMES={'goto':0,'axe':0}
 ROLES = [
     "coordinator", "chair", "panel_chair", "panel_member", "police_author", "police_manager",
     "probation_manager", "home_office", "admin", "other_chair",
@@ -83,7 +82,7 @@ def crawl(page: Page, base_url: str, role: str) -> Crawl:
         url, found_on = queue.popleft()
         script_errors.clear()
         try:
-            import time as _t; _t0=_t.time(); response = page.goto(url); TIMES['goto']+=_t.time()-_t0
+            response = page.goto(url)
         except PlaywrightError as exc:
             if "Download is starting" in str(exc):
                 result.downloads.append(url)
@@ -110,8 +109,7 @@ def crawl(page: Page, base_url: str, role: str) -> Crawl:
         if match := SERVER_ERROR.search(body):
             result.problems.append(f"{where} shows a server error: {match.group(0)}")
         result.checked.append(url)
-        _t0=_t.time(); vs = accessibility_violations(page); TIMES['axe']+=_t.time()-_t0
-        for violation in vs:
+        for violation in accessibility_violations(page):
             result.violations.append((url, violation))
         result.problems.extend(f"{where}: {e}" for e in script_errors)
         if response.status != 200:
@@ -156,7 +154,6 @@ def test_every_page_each_role_can_reach_is_accessible(database_url, page, live_s
         sign_in(page, live_server, world.user(role).email, PASSWORD)
         crawls.append(crawl(page, live_server, role))
     by_role = {c.role: c for c in crawls}
-    print(TIMES, sum(len(c.checked) for c in crawls)); import collections; print(collections.Counter(t for c in crawls for t in c.templates).most_common())
 
     # The crawl really went somewhere: each role saw its home page, and those with reviews saw one.
     for c in crawls:

@@ -65,6 +65,7 @@ def navigation(web: Web) -> list[dict[str, Any]]:
     if p.csp_roles:
         items.append(("/mail", "Email alerts"))
         items.append(("/quarterly-report", "Quarterly report"))
+        items.append(("/templates", "Templates"))
     if p.is_home_office:
         items.append(("/national", "National view"))
     if p.is_admin:
