@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
+from axe_playwright_python.base import AXE_FILE_PATH as AXE_SCRIPT_PATH
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, Response, expect
 
@@ -133,11 +134,19 @@ def assert_no_server_error(page: Page, response: Response | None = None) -> None
 
 # -- accessibility -----------------------------------------------------------------------------------
 _axe = Axe()
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 
 
 def accessibility_violations(page: Page) -> list[dict]:
-    results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
-    return results.response["violations"]
+    """axe-core's violations on the page as it is now (axe is injected unless an init script already did)."""
+    if page.evaluate("typeof window.axe === 'undefined'"):
+        page.evaluate(_axe.axe_script)
+    return page.evaluate("options => axe.run(options)", AXE_OPTIONS)["violations"]
+
+
+def preload_axe(context) -> None:
+    """Have axe-core in every page of this context from the start (faster when checking many pages)."""
+    context.add_init_script(path=str(AXE_SCRIPT_PATH))
 
 
 def describe_violations(url: str, violations: list[dict], snippet: int = 300) -> str:

@@ -130,8 +130,37 @@ def fetch(web: Web, fn, **arguments: Any) -> Any:
         raise Refused(exc.status_code, exc.detail) from exc
 
 
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/static/", "/healthz", "/readyz"))
+
+
+async def _page_error(request: Request, refused: Refused) -> Response:
+    from app.core.db import session_scope
+
+    with session_scope() as session:
+        web = Web(request=request, session=session, principal=web_session.web_principal(request, session))
+        return error_page(web, refused)
+
+
 def install(app) -> None:
     """Answer page errors as pages (the API keeps its JSON errors)."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    def _for_pages(exc_class, to_refused):
+        api_handler = app.exception_handlers[exc_class]
+
+        async def handler(request: Request, exc) -> Response:
+            if is_page(request):
+                return await _page_error(request, to_refused(exc))
+            return await api_handler(request, exc)
+
+        app.add_exception_handler(exc_class, handler)
+
+    _for_pages(DomainError, lambda exc: Refused(exc.status_code, exc.detail))
+    _for_pages(StarletteHTTPException, lambda exc: Refused(
+        exc.status_code, "This address does not accept that. Go back and use the page's own buttons." if exc.status_code == 405 else str(exc.detail)))
+    _for_pages(RequestValidationError, lambda exc: Refused(400, "The address is not valid: check it, or go back and follow a link."))
 
     @app.exception_handler(web_session.SignInRequired)
     async def sign_in_required(_request: Request, exc: web_session.SignInRequired) -> Response:
@@ -139,11 +168,7 @@ def install(app) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
-        from app.core.db import session_scope
-
-        with session_scope() as session:
-            web = Web(request=request, session=session, principal=web_session.web_principal(request, session))
-            return error_page(web, exc)
+        return await _page_error(request, exc)
 
     @app.exception_handler(web_session.CsrfRejected)
     async def csrf_rejected(request: Request, _exc: web_session.CsrfRejected) -> Response:
