@@ -20,7 +20,7 @@ def serve(
     """Serve the web interface and API, with the deadline sweep running."""
     import uvicorn
 
-    typer.echo(f"Serving on http://{host}:{port} (API docs at /api/docs); deadline sweep running.")
+    typer.echo(f"Serving on http://{host}:{port}: sign in at / (API docs at /api/docs); deadline sweep running.")
     uvicorn.run("app.asgi:application", host=host, port=port, workers=workers, proxy_headers=True)
 
 

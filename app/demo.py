@@ -160,7 +160,7 @@ def load_demo(*, only_if_new: bool = False, echo: Callable[[str], None] = print)
         f"Demo data loaded in {seconds:.1f} s: {len(CSPS)} partnerships, {len(AGENCIES)} agencies, "
         f"{len(USERS)} users, {len(CASES)} reviews (every person in them is invented)."
     )
-    echo(f"Sign in at {get_settings().base_url}/api/docs (POST /api/v1/auth/token) with the password: {DEMO_PASSWORD}")
+    echo(f"Sign in at {get_settings().base_url}/ (the API: {get_settings().base_url}/api/docs) with the password: {DEMO_PASSWORD}")
     width = max(len(u[1]) for u in USERS)
     for _key, email, name, description, _roles in USERS:
         echo(f"  {email.ljust(width)}  {name}, {description}")

@@ -105,17 +105,19 @@ class Crawler:
 
     def crawl(self, role: str) -> Crawl:
         result = Crawl(role)
-        queue: deque[tuple[str, str]] = deque([(f"{self.base_url}/", "(start)")])
-        seen_urls = {f"{self.base_url}/"}
-        opened: dict[str, int] = {}
-        while queue and len(result.visited) < MAX_PAGES_PER_ROLE:
-            url, found_on = queue.popleft()
-            self.visit(result, url, found_on, queue, seen_urls, opened)
-        if queue:
-            result.problems.append(f"the crawl stopped at {MAX_PAGES_PER_ROLE} pages with {len(queue)} still to visit, e.g. {queue[0][0]}")
+        # New kinds of page first; more of a kind already seen (to find their links) when none is left.
+        self.fresh: deque[tuple[str, str]] = deque([(f"{self.base_url}/", "(start)")])
+        self.more: deque[tuple[str, str]] = deque()
+        self.seen_urls = {f"{self.base_url}/"}
+        self.opened = {"/": 1}
+        while (self.fresh or self.more) and len(result.visited) < MAX_PAGES_PER_ROLE:
+            url, found_on = (self.fresh or self.more).popleft()
+            self.visit(result, url, found_on)
+        if self.fresh:
+            result.problems.append(f"the crawl stopped at {MAX_PAGES_PER_ROLE} pages with {len(self.fresh)} kinds of page unchecked, e.g. {self.fresh[0][0]}")
         return result
 
-    def visit(self, result: Crawl, url: str, found_on: str, queue, seen_urls: set[str], opened: dict[str, int]) -> None:
+    def visit(self, result: Crawl, url: str, found_on: str) -> None:
         page = self.page
         where = f"{url} (linked from {found_on})"
         self.script_errors.clear()
@@ -158,13 +160,13 @@ class Crawler:
             parts = urlsplit(link)
             kind = page_template(parts.path)
             # A query string only filters or orders a page already followed; sign-out is not a page.
-            if parts.path.startswith(SKIP_PREFIXES) or link in seen_urls or (parts.query and kind in opened):
+            if parts.path.startswith(SKIP_PREFIXES) or link in self.seen_urls or (parts.query and kind in self.opened):
                 continue
-            if opened.get(kind, 0) >= self.INSTANCES:
+            if self.opened.get(kind, 0) >= self.INSTANCES:
                 continue
-            opened[kind] = opened.get(kind, 0) + 1
-            seen_urls.add(link)
-            queue.append((link, url))
+            (self.more if kind in self.opened else self.fresh).append((link, url))
+            self.opened[kind] = self.opened.get(kind, 0) + 1
+            self.seen_urls.add(link)
 
 
 def report(crawls: list[Crawl]) -> str:
