@@ -12,10 +12,10 @@ from app.core.api import Paging
 from app.partnerships import api as partnerships_api
 from app.partnerships.models import Agency, Csp
 from app.partnerships.schemas import AgencyIn, CspIn
-from app.web.calls import Refused, perform
-from app.web.forms import FieldSpec, FormInvalid, attach, from_model, read
+from app.web.calls import Refused
+from app.web.forms import FieldSpec, from_model
 from app.web.pages import forms_flow
-from app.web.pages.common import SignedIn, Web, fetch, form_page, redirect, render
+from app.web.pages.common import SignedIn, Web, fetch, form_page, render
 from app.web.templating import humanise
 
 router = APIRouter()
@@ -92,6 +92,7 @@ def user_fields(web: Web) -> list[FieldSpec]:
 
 
 def _roles(values: dict) -> list[dict]:
+    """The form's one role and scope, as the API's list of roles (the scope fields leave the body)."""
     return [{"role": values.pop("role", None), "csp_id": values.pop("csp_id", None), "agency_id": values.pop("agency_id", None)}]
 
 
@@ -104,16 +105,8 @@ def user_form(web: SignedIn) -> Response:
 @router.post("/admin/users/new")
 async def add_user(web: SignedIn) -> Response:
     _admin(web)
-    form = await web.form()
-    specs = user_fields(web)
-    try:
-        values = read(specs, form)
-        values["roles"] = _roles(values)
-        await perform(auth_api.create_user, session=web.session, principal=web.user, model=UserIn, values=values, specs=specs)
-    except (FormInvalid, Refused) as exc:
-        errors = exc.errors or {"form": exc.message}
-        return form_page(web, title="Add a user", specs=specs, submit="Add the user", back="/admin", errors=attach(specs, errors), status_code=422)
-    return redirect(web, "/admin", "The user is added.")
+    return await forms_flow.submit(web, fn=auth_api.create_user, model=UserIn, specs=user_fields(web), shape=lambda v: v | {"roles": _roles(v)},
+                                   title="Add a user", submit_text="Add the user", back="/admin", done="/admin", message="The user is added.")
 
 
 def edit_fields(web: Web, user: User) -> list[FieldSpec]:
@@ -133,15 +126,7 @@ def user_edit_form(web: SignedIn, user_id: str) -> Response:
 async def save_user(web: SignedIn, user_id: str) -> Response:
     _admin(web)
     user = fetch(web, auth_api.get_user, user_id=user_id)
-    form = await web.form()
-    specs = edit_fields(web, user)
-    try:
-        values = read(specs, form)
-        roles = _roles(values)
-        keep = [{"role": r.role, "csp_id": r.csp_id, "agency_id": r.agency_id} for r in user.roles[1:]]
-        values["roles"] = roles + keep
-        await perform(auth_api.update_user, session=web.session, principal=web.user, model=UserPatch, values=values, specs=specs, user_id=user_id)
-    except (FormInvalid, Refused) as exc:
-        errors = exc.errors or {"form": exc.message}
-        return form_page(web, title=f"Change {user.name}", specs=specs, submit="Save the user", back="/admin", errors=attach(specs, errors), status_code=422)
-    return redirect(web, "/admin", "The user is saved.")
+    others = [{"role": r.role, "csp_id": r.csp_id, "agency_id": r.agency_id} for r in user.roles[1:]]
+    return await forms_flow.submit(web, fn=auth_api.update_user, model=UserPatch, specs=edit_fields(web, user), shape=lambda v: v | {"roles": _roles(v) + others},
+                                   title=f"Change {user.name}", submit_text="Save the user", back="/admin", done="/admin", message="The user is saved.",
+                                   user_id=user_id)

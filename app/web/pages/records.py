@@ -43,6 +43,20 @@ def document_fields(web: Web, review_id: str) -> list[FieldSpec]:
                       hints={"imr_id": "Only for an IMR or its commissioning letter."})
 
 
+GENERATORS = ("reports", "decision_letter", "imr", "imr_commission_letter", "home_office_cover_letter")
+
+
+def may_generate(roles: set[str]) -> bool:
+    return any(may(roles, f"documents.{kind}.generate") for kind in GENERATORS)
+
+
+def _generator(web: Web, review_id: str):
+    review, roles = review_and_roles(web, review_id, "documents.list")
+    if not may_generate(roles):
+        raise Refused(404, "")
+    return review
+
+
 @router.get("/reviews/{review_id}/documents")
 def documents(web: SignedIn, review_id: str) -> Response:
     review, roles = review_and_roles(web, review_id, "documents.list")
@@ -50,7 +64,7 @@ def documents(web: SignedIn, review_id: str) -> Response:
     rows = [[humanise(d.kind), humanise(d.variant), d.version, {"href": f"/documents/{d.id}/content", "text": d.filename},
              date_time(d.created_at), "Published" if d.published_on else ("Identifiers found: " + "; ".join(f.get("where", "") if isinstance(f, dict) else f.where for f in d.findings) if d.findings else "")]
             for d in items]
-    generate = any(may(roles, f"documents.{k}.generate") for k in ("reports", "decision_letter", "imr", "imr_commission_letter", "home_office_cover_letter"))
+    generate = may_generate(roles)
     blocks = [
         {"type": "links", "items": [("Generate a document", f"/reviews/{review_id}/documents/new")] if generate else []},
         {"type": "table", "head": ["Document", "Version", "Number", "File", "Made", "Checks"], "rows": rows, "empty": "No documents yet."},
@@ -60,14 +74,14 @@ def documents(web: SignedIn, review_id: str) -> Response:
 
 @router.get("/reviews/{review_id}/documents/new")
 def document_form(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id, "documents.list")
+    review = _generator(web, review_id)
     return form_page(web, title="Generate a document", caption=review.reference, specs=document_fields(web, review_id), submit="Generate the document",
                      back=f"/reviews/{review_id}/documents", intro="The document is made from the statutory template with what the review holds now.")
 
 
 @router.post("/reviews/{review_id}/documents/new")
 async def generate(web: SignedIn, review_id: str) -> Response:
-    review, _ = review_and_roles(web, review_id)
+    review = _generator(web, review_id)
     return await forms_flow.submit(web, fn=documents_api.generate_document, model=DocumentIn, specs=document_fields(web, review_id),
                                    title="Generate a document", caption=review.reference, submit_text="Generate the document",
                                    back=f"/reviews/{review_id}/documents", done=f"/reviews/{review_id}/documents",

@@ -10,11 +10,11 @@ from app.partnerships.models import Csp
 from app.reviews import api as reviews_api
 from app.reviews import service as reviews_service
 from app.reviews.schemas import EventIn, ReviewIn, ReviewPatch
-from app.web.calls import Refused, perform
-from app.web.forms import FormInvalid, attach, from_model, read
-from app.web.pages import events
+from app.web.calls import Refused
+from app.web.forms import from_model
+from app.web.pages import events, forms_flow
 from app.web.templating import rag
-from app.web.pages.common import SignedIn, fetch, form_page, redirect, render
+from app.web.pages.common import SignedIn, fetch, form_page, render
 from app.workflow import diagram, engine
 
 router = APIRouter()
@@ -53,14 +53,11 @@ def new_review(web: SignedIn) -> Response:
 
 @router.post("/reviews/new")
 async def create_review(web: SignedIn) -> Response:
-    form = await web.form()
-    specs = _notification_fields(web)
-    try:
-        review = await perform(reviews_api.create_review, session=web.session, principal=web.user, model=ReviewIn, values=read(specs, form), specs=specs)
-    except (FormInvalid, Refused) as exc:
-        errors = exc.errors if exc.errors else {"form": exc.message}
-        return form_page(web, title="Record a notification of a death", specs=specs, submit="Record the notification", back="/", errors=attach(specs, errors), status_code=422)
-    return redirect(web, f"/reviews/{review.id}", f"Notification recorded as {review.reference}. The decision is due within a month.")
+    if not _csp_choices(web):
+        raise Refused(404, "")
+    return await forms_flow.submit(web, fn=reviews_api.create_review, model=ReviewIn, specs=_notification_fields(web), title="Record a notification of a death",
+                                   submit_text="Record the notification", back="/", done=lambda review: f"/reviews/{review.id}",
+                                   message=lambda review: f"Notification recorded as {review.reference}. The decision is due within a month.")
 
 
 def parts_menu(review, roles: set[str]) -> list[tuple[str, str]]:
@@ -135,16 +132,9 @@ def describe_form(web: SignedIn, review_id: str) -> Response:
 
 @router.post("/reviews/{review_id}/describe")
 async def describe(web: SignedIn, review_id: str) -> Response:
-    form = await web.form()
     review = fetch(web, reviews_api.get_review, review_id=review_id)
-    specs = _describe_fields(review)
-    try:
-        await perform(reviews_api.describe_review, session=web.session, principal=web.user, model=ReviewPatch, values=read(specs, form, editing=True),
-                      specs=specs, review_id=review_id, if_match=str(form.get("version") or ""))
-    except (FormInvalid, Refused) as exc:
-        if isinstance(exc, Refused) and exc.status_code == 404:
-            raise
-        errors = exc.errors if exc.errors else {"form": exc.message}
-        return form_page(web, title="Library description and themes", caption=review.reference, specs=specs, submit="Save the description",
-                         back=f"/reviews/{review_id}", errors=attach(specs, errors), status_code=422, version=form.get("version"))
-    return redirect(web, f"/reviews/{review_id}", "The library description is saved.")
+    if not may(set(review.your_roles), "review.describe"):
+        raise Refused(404, "")
+    return await forms_flow.submit(web, fn=reviews_api.describe_review, model=ReviewPatch, specs=_describe_fields(review), title="Library description and themes",
+                                   caption=review.reference, submit_text="Save the description", back=f"/reviews/{review_id}", done=f"/reviews/{review_id}",
+                                   message="The library description is saved.", editing=True, review_id=review_id)
