@@ -7,6 +7,8 @@ so a failed form leaves nothing behind.
 from __future__ import annotations
 
 import inspect
+
+import anyio.from_thread
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,6 +31,7 @@ class Refused(Exception):
     message: str
     reasons: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
 
 
 def call(fn: Callable, *, session: Session, principal: Principal, **arguments: Any) -> Any:
@@ -42,7 +45,11 @@ def call(fn: Callable, *, session: Session, principal: Principal, **arguments: A
     return fn(**kwargs)  # an async route returns an awaitable: perform() awaits it
 
 
-async def perform(
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def perform(
     fn: Callable,
     *,
     session: Session,
@@ -64,7 +71,8 @@ async def perform(
                 raise Refused(422, "Check the answers below.", errors=validation_errors(exc, specs or [])) from exc
         result = call(fn, session=session, principal=principal, **arguments)
         if inspect.isawaitable(result):
-            result = await result
+            # An async route (an upload): run it on the event loop, from this worker thread.
+            result = anyio.from_thread.run(_awaited, result)
         session.flush()
         return result
     except DomainError as exc:

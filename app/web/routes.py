@@ -12,6 +12,8 @@ PAGE_ROUTERS = [auth.router, home.router, reviews.router, parts.router, records.
 
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # GOV.UK Frontend's stylesheet asks for its fonts and images at /assets/.
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR / "govuk-frontend" / "assets"), name="govuk-assets")
     for router in PAGE_ROUTERS:
         app.include_router(router, include_in_schema=False)
     common.install(app)

@@ -15,7 +15,7 @@ from app.partnerships.schemas import AgencyIn, CspIn
 from app.web.calls import Refused
 from app.web.forms import FieldSpec, from_model
 from app.web.pages import forms_flow
-from app.web.pages.common import SignedIn, Web, fetch, form_page, render
+from app.web.pages.common import Posted, SignedIn, Web, fetch, form_page, render
 from app.web.templating import humanise
 
 router = APIRouter()
@@ -56,9 +56,9 @@ def csp_form(web: SignedIn) -> Response:
 
 
 @router.post("/admin/csps/new")
-async def add_csp(web: SignedIn) -> Response:
+def add_csp(web: SignedIn, form: Posted) -> Response:
     _admin(web)
-    return await forms_flow.submit(web, fn=partnerships_api.create_csp, model=CspIn, specs=from_model(CspIn), title="Add a partnership",
+    return forms_flow.submit(web, form, fn=partnerships_api.create_csp, model=CspIn, specs=from_model(CspIn), title="Add a partnership",
                                    submit_text="Add the partnership", back="/admin", done="/admin", message="The partnership is added.")
 
 
@@ -69,9 +69,9 @@ def agency_form(web: SignedIn) -> Response:
 
 
 @router.post("/admin/agencies/new")
-async def add_agency(web: SignedIn) -> Response:
+def add_agency(web: SignedIn, form: Posted) -> Response:
     _admin(web)
-    return await forms_flow.submit(web, fn=partnerships_api.create_agency, model=AgencyIn, specs=from_model(AgencyIn), title="Add an agency",
+    return forms_flow.submit(web, form, fn=partnerships_api.create_agency, model=AgencyIn, specs=from_model(AgencyIn), title="Add an agency",
                                    submit_text="Add the agency", back="/admin", done="/admin", message="The agency is added.")
 
 
@@ -103,9 +103,9 @@ def user_form(web: SignedIn) -> Response:
 
 
 @router.post("/admin/users/new")
-async def add_user(web: SignedIn) -> Response:
+def add_user(web: SignedIn, form: Posted) -> Response:
     _admin(web)
-    return await forms_flow.submit(web, fn=auth_api.create_user, model=UserIn, specs=user_fields(web), shape=lambda v: v | {"roles": _roles(v)},
+    return forms_flow.submit(web, form, fn=auth_api.create_user, model=UserIn, specs=user_fields(web), shape=lambda v: v | {"roles": _roles(v)},
                                    title="Add a user", submit_text="Add the user", back="/admin", done="/admin", message="The user is added.")
 
 
@@ -123,10 +123,10 @@ def user_edit_form(web: SignedIn, user_id: str) -> Response:
 
 
 @router.post("/admin/users/{user_id}/edit")
-async def save_user(web: SignedIn, user_id: str) -> Response:
+def save_user(web: SignedIn, form: Posted, user_id: str) -> Response:
     _admin(web)
     user = fetch(web, auth_api.get_user, user_id=user_id)
     others = [{"role": r.role, "csp_id": r.csp_id, "agency_id": r.agency_id} for r in user.roles[1:]]
-    return await forms_flow.submit(web, fn=auth_api.update_user, model=UserPatch, specs=edit_fields(web, user), shape=lambda v: v | {"roles": _roles(v) + others},
+    return forms_flow.submit(web, form, fn=auth_api.update_user, model=UserPatch, specs=edit_fields(web, user), shape=lambda v: v | {"roles": _roles(v) + others},
                                    title=f"Change {user.name}", submit_text="Save the user", back="/admin", done="/admin", message="The user is saved.",
                                    user_id=user_id)

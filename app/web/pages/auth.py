@@ -10,7 +10,7 @@ from app.notifications import api as notifications_api
 from app.web import session as web_session
 from app.web.calls import perform
 from app.web.forms import FieldSpec
-from app.web.pages.common import AnyVisitor, SignedIn, redirect, render
+from app.web.pages.common import AnyVisitor, Posted, SignedIn, redirect, render
 
 router = APIRouter()
 
@@ -30,8 +30,7 @@ def sign_in_page(web: AnyVisitor, next: str = Query("/", max_length=500)) -> Res
 
 
 @router.post("/sign-in")
-async def sign_in(web: AnyVisitor) -> Response:
-    form = await web.form()
+def sign_in(web: AnyVisitor, form: Posted) -> Response:
     email = str(form.get("email") or "").strip()
     password = str(form.get("password") or "")
     target = web_session.safe_next(str(form.get("next") or "/"))
@@ -48,8 +47,7 @@ async def sign_in(web: AnyVisitor) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(web: AnyVisitor) -> Response:
-    await web.form()
+def sign_out(web: AnyVisitor, form: Posted) -> Response:
     if web.principal is not None:
         auth_service.revoke(web.session, web.request.state.token_id)
     response = redirect(web, "/sign-in", "You have signed out.")
@@ -64,9 +62,8 @@ def account(web: SignedIn) -> Response:
 
 
 @router.post("/account/calendar/reset")
-async def reset_calendar(web: SignedIn) -> Response:
-    await web.form()
-    await perform(notifications_api.reset_my_calendar_link, session=web.session, principal=web.user)
+def reset_calendar(web: SignedIn, form: Posted) -> Response:
+    perform(notifications_api.reset_my_calendar_link, session=web.session, principal=web.user)
     return redirect(web, "/account", "Your calendar link has been replaced. The old link no longer works.")
 
 

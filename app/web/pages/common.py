@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -34,12 +35,6 @@ class Web:
             raise web_session.SignInRequired(self.request.url.path)
         return self.principal
 
-    async def form(self) -> FormData:
-        """The posted form, after its CSRF token is checked."""
-        form = await self.request.form(max_part_size=25 * 1024 * 1024)
-        web_session.check_csrf(self.request, form.get("csrf_token") if isinstance(form.get("csrf_token"), str) else None)
-        return form
-
 
 def _web(request: Request, session: SessionDep) -> Web:
     return Web(request=request, session=session, principal=web_session.web_principal(request, session))
@@ -50,7 +45,17 @@ def _signed_in(web: Annotated[Web, Depends(_web)]) -> Web:
     return web
 
 
+async def _posted(request: Request) -> FormData:
+    """The posted form, after its CSRF token is checked. Only this part is async: the page's own work
+    (database included) then runs in a worker thread, never on the event loop."""
+    form = await request.form(max_part_size=25 * 1024 * 1024)
+    token = form.get("csrf_token")
+    web_session.check_csrf(request, token if isinstance(token, str) else None)
+    return form
+
+
 AnyVisitor = Annotated[Web, Depends(_web)]
+Posted = Annotated[FormData, Depends(_posted)]
 SignedIn = Annotated[Web, Depends(_signed_in)]
 
 
@@ -108,7 +113,7 @@ def redirect(web: Web, url: str, message: str | None = None) -> RedirectResponse
 
 def error_page(web: Web, refused: Refused) -> HTMLResponse:
     titles = {401: "Sign in to continue", 403: "You cannot do this", 404: "Page not found", 409: "This cannot be done now", 503: "Something this needs is unavailable"}
-    title = titles.get(refused.status_code, "There is a problem")
+    title = refused.title or titles.get(refused.status_code, "There is a problem")
     message = refused.message
     if refused.status_code == 404:
         message = "The page was not found, or you do not have access to it. If you typed the address, check it. If you expected to see this review, ask its CSP coordinator to give you access."
@@ -131,15 +136,20 @@ def fetch(web: Web, fn, **arguments: Any) -> Any:
 
 
 def is_page(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/static/", "/healthz", "/readyz"))
+    return not request.url.path.startswith(("/api/", "/static/", "/assets/", "/healthz", "/readyz"))
 
 
-async def _page_error(request: Request, refused: Refused) -> Response:
+def _draw_error(request: Request, refused: Refused) -> Response:
     from app.core.db import session_scope
 
     with session_scope() as session:
         web = Web(request=request, session=session, principal=web_session.web_principal(request, session))
         return error_page(web, refused)
+
+
+async def _page_error(request: Request, refused: Refused) -> Response:
+    # In a worker thread: the database (SQLite's write lock above all) is never waited on by the event loop.
+    return await run_in_threadpool(_draw_error, request, refused)
 
 
 def install(app) -> None:
@@ -172,12 +182,6 @@ def install(app) -> None:
 
     @app.exception_handler(web_session.CsrfRejected)
     async def csrf_rejected(request: Request, _exc: web_session.CsrfRejected) -> Response:
-        from app.core.db import session_scope
-
-        with session_scope() as session:
-            web = Web(request=request, session=session, principal=web_session.web_principal(request, session))
-            return render(
-                web, "error.html", status_code=403, title="Your form could not be sent",
-                message="The page you sent it from had expired, or it did not come from this service. Nothing was changed. Go back, reload the page, and send the form again.",
-                reasons=[],
-            )
+        return await _page_error(request, Refused(
+            403, "The page you sent it from had expired, or it did not come from this service. Nothing was changed. Go back, reload the page, and send the form again.",
+            title="Your form could not be sent"))

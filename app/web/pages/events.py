@@ -61,14 +61,14 @@ def show(web: Web, subject: Subject, event: str) -> Response:
     )
 
 
-async def submit(web: Web, subject: Subject, event: str, form: FormData, principal: Principal) -> Response:
+def submit(web: Web, subject: Subject, event: str, form: FormData, principal: Principal) -> Response:
     standing(web, subject, event)  # a role that may never do this is refused before its data is read
     t = transition(subject, event)
     specs = event_fields(t)
     try:
         values = read(specs, form)
         body = {"event": event, "on": values.pop("on", None), "note": values.pop("note", None) or None, "data": values}
-        await perform(subject.fire, session=web.session, principal=principal, model=subject.model, values=body, specs=specs, **subject.path_args)
+        perform(subject.fire, session=web.session, principal=principal, model=subject.model, values=body, specs=specs, **subject.path_args)
     except FormInvalid as exc:
         return _again(web, subject, event, t, specs, exc.errors, [])
     except Refused as exc:

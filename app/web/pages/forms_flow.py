@@ -5,14 +5,16 @@ from typing import Any, Callable
 
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.datastructures import FormData
 
 from app.web.calls import Refused, perform
 from app.web.forms import FieldSpec, FormInvalid, attach, read
 from app.web.pages.common import Web, form_page, redirect
 
 
-async def submit(
+def submit(
     web: Web,
+    form: FormData,
     *,
     fn: Callable,
     model: type[BaseModel] | None,
@@ -31,7 +33,6 @@ async def submit(
     **arguments: Any,
 ) -> Response:
     """Post/redirect/get for one form. Bad input shows the form again with every problem; nothing is saved."""
-    form = await web.form()
     version = form.get("version") if isinstance(form.get("version"), str) else None
     if editing:
         arguments["if_match"] = version or ""
@@ -41,9 +42,9 @@ async def submit(
             values = shape(values)  # the form's answers into the API's body (e.g. one role into a list)
         if model is None:
             arguments.update(values)
-            result = await perform(fn, session=web.session, principal=web.user, **arguments)
+            result = perform(fn, session=web.session, principal=web.user, **arguments)
         else:
-            result = await perform(fn, session=web.session, principal=web.user, model=model, values={**values, **(body_extra or {})}, specs=specs, **arguments)
+            result = perform(fn, session=web.session, principal=web.user, model=model, values={**values, **(body_extra or {})}, specs=specs, **arguments)
     except FormInvalid as exc:
         return _again(web, specs, exc.errors, title, submit_text, back, caption, multipart, version, intro=intro)
     except Refused as exc:

@@ -29,7 +29,7 @@ from app.terms.schemas import TermsIn
 from app.web.calls import Refused
 from app.web.forms import FieldSpec, from_model
 from app.web.pages import events, forms_flow
-from app.web.pages.common import SignedIn, Web, fetch, form_page, render
+from app.web.pages.common import Posted, SignedIn, Web, fetch, form_page, render
 from app.web.templating import humanise, long_date, rag
 from app.workflow import engine
 
@@ -81,9 +81,9 @@ def person_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/people/new")
-async def add_person(web: SignedIn, review_id: str) -> Response:
+def add_person(web: SignedIn, form: Posted, review_id: str) -> Response:
     review, _ = review_and_roles(web, review_id, "people.write")
-    return await forms_flow.submit(web, fn=people_api.add_person, model=PersonIn, specs=person_fields(), title="Add a person", caption=review.reference,
+    return forms_flow.submit(web, form, fn=people_api.add_person, model=PersonIn, specs=person_fields(), title="Add a person", caption=review.reference,
                                    submit_text="Add the person", back=f"/reviews/{review_id}/people", done=f"/reviews/{review_id}/people",
                                    message="The person is recorded.", review_id=review_id)
 
@@ -117,9 +117,9 @@ def panel_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/panel/new")
-async def add_panel_member(web: SignedIn, review_id: str) -> Response:
+def add_panel_member(web: SignedIn, form: Posted, review_id: str) -> Response:
     review, _ = review_and_roles(web, review_id, "panel.write")
-    return await forms_flow.submit(web, fn=panel_api.add_panel_member, model=PanelMemberIn, specs=panel_fields(web), title="Add a panel member", caption=review.reference,
+    return forms_flow.submit(web, form, fn=panel_api.add_panel_member, model=PanelMemberIn, specs=panel_fields(web), title="Add a panel member", caption=review.reference,
                                    submit_text="Add to the panel", back=f"/reviews/{review_id}/panel", done=f"/reviews/{review_id}/panel",
                                    message="The panel member is added.", review_id=review_id)
 
@@ -174,9 +174,9 @@ def terms_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/terms-of-reference/edit")
-async def save_terms(web: SignedIn, review_id: str) -> Response:
+def save_terms(web: SignedIn, form: Posted, review_id: str) -> Response:
     review, _ = review_and_roles(web, review_id, "terms.write")
-    return await forms_flow.submit(web, fn=terms_api.put_terms, model=TermsIn, specs=terms_fields(), title="Edit the terms of reference", caption=review.reference,
+    return forms_flow.submit(web, form, fn=terms_api.put_terms, model=TermsIn, specs=terms_fields(), title="Edit the terms of reference", caption=review.reference,
                                    submit_text="Save the terms of reference", back=f"/reviews/{review_id}/terms-of-reference",
                                    done=f"/reviews/{review_id}/terms-of-reference", message="A new version of the terms of reference is saved.", review_id=review_id)
 
@@ -211,9 +211,9 @@ def commission_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/imrs/new")
-async def commission(web: SignedIn, review_id: str) -> Response:
+def commission(web: SignedIn, form: Posted, review_id: str) -> Response:
     review, _ = review_and_roles(web, review_id, "imrs.commission")
-    return await forms_flow.submit(web, fn=imrs_api.commission_imr, model=ImrCommissionIn, specs=commission_fields(web), title="Commission an IMR",
+    return forms_flow.submit(web, form, fn=imrs_api.commission_imr, model=ImrCommissionIn, specs=commission_fields(web), title="Commission an IMR",
                                    caption=review.reference, submit_text="Commission the IMR", back=f"/reviews/{review_id}/imrs",
                                    done=f"/reviews/{review_id}/imrs", message="The IMR is commissioned and the agency has been emailed.", review_id=review_id)
 
@@ -271,9 +271,8 @@ def imr_event_form(web: SignedIn, imr_id: str, event: str) -> Response:
 
 
 @router.post("/imrs/{imr_id}/events/{event}")
-async def imr_event(web: SignedIn, imr_id: str, event: str) -> Response:
-    form = await web.form()
-    return await events.submit(web, _imr_subject(web, imr_id), event, form, web.user)
+def imr_event(web: SignedIn, form: Posted, imr_id: str, event: str) -> Response:
+    return events.submit(web, _imr_subject(web, imr_id), event, form, web.user)
 
 
 def imr_fields(imr=None) -> list[FieldSpec]:
@@ -293,11 +292,11 @@ def imr_form(web: SignedIn, imr_id: str) -> Response:
 
 
 @router.post("/imrs/{imr_id}/edit")
-async def save_imr(web: SignedIn, imr_id: str) -> Response:
+def save_imr(web: SignedIn, form: Posted, imr_id: str) -> Response:
     _row, review, roles = _imr(web, imr_id)
     if not may(roles, "imr.write"):
         raise Refused(404, "")
-    return await forms_flow.submit(web, fn=imrs_api.edit_imr, model=ImrPatch, specs=imr_fields(), title="Edit the IMR", caption=review.reference,
+    return forms_flow.submit(web, form, fn=imrs_api.edit_imr, model=ImrPatch, specs=imr_fields(), title="Edit the IMR", caption=review.reference,
                                    submit_text="Save the IMR", back=f"/imrs/{imr_id}", done=f"/imrs/{imr_id}", message="The IMR is saved.",
                                    editing=True, imr_id=imr_id)
 
@@ -317,11 +316,11 @@ def chronology_form(web: SignedIn, imr_id: str) -> Response:
 
 
 @router.post("/imrs/{imr_id}/chronology/new")
-async def add_chronology(web: SignedIn, imr_id: str) -> Response:
+def add_chronology(web: SignedIn, form: Posted, imr_id: str) -> Response:
     _row, review, roles = _imr(web, imr_id)
     if not may(roles, "imr.write"):
         raise Refused(404, "")
-    return await forms_flow.submit(web, fn=imrs_api.add_chronology_entry, model=ChronologyIn, specs=chronology_fields(), title="Add a chronology entry",
+    return forms_flow.submit(web, form, fn=imrs_api.add_chronology_entry, model=ChronologyIn, specs=chronology_fields(), title="Add a chronology entry",
                                    caption=review.reference, submit_text="Add the entry", back=f"/imrs/{imr_id}", done=f"/imrs/{imr_id}",
                                    message="The chronology entry is added.", imr_id=imr_id)
 
@@ -339,11 +338,11 @@ def upload_form(web: SignedIn, imr_id: str) -> Response:
 
 
 @router.post("/imrs/{imr_id}/upload")
-async def upload(web: SignedIn, imr_id: str) -> Response:
+def upload(web: SignedIn, form: Posted, imr_id: str) -> Response:
     _row, review, roles = _imr(web, imr_id)
     if not may(roles, "documents.imr.upload"):
         raise Refused(404, "")
-    return await forms_flow.submit(web, fn=documents_api.upload_imr, model=None, specs=upload_fields(), title="Upload the IMR", caption=review.reference,
+    return forms_flow.submit(web, form, fn=documents_api.upload_imr, model=None, specs=upload_fields(), title="Upload the IMR", caption=review.reference,
                                    submit_text="Upload the IMR", back=f"/imrs/{imr_id}", done=f"/reviews/{review.id}/documents",
                                    message="The IMR file is uploaded and checked.", multipart=True, imr_id=imr_id)
 
@@ -388,9 +387,9 @@ def overview_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/overview/edit")
-async def save_overview(web: SignedIn, review_id: str) -> Response:
+def save_overview(web: SignedIn, form: Posted, review_id: str) -> Response:
     review, _ = review_and_roles(web, review_id, "overview.write")
-    return await forms_flow.submit(web, fn=overview_api.edit_overview, model=OverviewPatch, specs=overview_fields(), title="Edit the Overview Report",
+    return forms_flow.submit(web, form, fn=overview_api.edit_overview, model=OverviewPatch, specs=overview_fields(), title="Edit the Overview Report",
                                    caption=review.reference, submit_text="Save the Overview Report", back=f"/reviews/{review_id}/overview",
                                    done=f"/reviews/{review_id}/overview", message="The Overview Report is saved.", editing=True, review_id=review_id)
 
@@ -435,9 +434,9 @@ def recommendation_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/recommendations/new")
-async def add_recommendation(web: SignedIn, review_id: str) -> Response:
+def add_recommendation(web: SignedIn, form: Posted, review_id: str) -> Response:
     review, _ = review_and_roles(web, review_id, "recommendations.write")
-    return await forms_flow.submit(web, fn=overview_api.add_recommendation, model=RecommendationIn, specs=recommendation_fields(web, review_id),
+    return forms_flow.submit(web, form, fn=overview_api.add_recommendation, model=RecommendationIn, specs=recommendation_fields(web, review_id),
                                    title="Add a recommendation", caption=review.reference, submit_text="Add the recommendation",
                                    back=f"/reviews/{review_id}/recommendations", done=f"/reviews/{review_id}/recommendations",
                                    message="The recommendation is added.", review_id=review_id)
@@ -461,9 +460,9 @@ def action_form(web: SignedIn, recommendation_id: str) -> Response:
 
 
 @router.post("/recommendations/{recommendation_id}/actions/new")
-async def add_action(web: SignedIn, recommendation_id: str) -> Response:
+def add_action(web: SignedIn, form: Posted, recommendation_id: str) -> Response:
     rec, review = _recommendation_review(web, recommendation_id)
-    return await forms_flow.submit(web, fn=actions_api.add_action, model=ActionIn, specs=action_fields(web), title=f"Add an action to recommendation {rec.number}",
+    return forms_flow.submit(web, form, fn=actions_api.add_action, model=ActionIn, specs=action_fields(web), title=f"Add an action to recommendation {rec.number}",
                                    caption=review.reference, submit_text="Add the action", back=f"/reviews/{review.id}/recommendations",
                                    done=f"/reviews/{review.id}/recommendations", message="The action is added to the action plan.", recommendation_id=recommendation_id)
 
@@ -520,9 +519,8 @@ def action_event_form(web: SignedIn, action_id: str, event: str) -> Response:
 
 
 @router.post("/actions/{action_id}/events/{event}")
-async def action_event(web: SignedIn, action_id: str, event: str) -> Response:
-    form = await web.form()
-    return await events.submit(web, _action_subject(web, action_id), event, form, web.user)
+def action_event(web: SignedIn, form: Posted, action_id: str, event: str) -> Response:
+    return events.submit(web, _action_subject(web, action_id), event, form, web.user)
 
 
 @router.get("/actions/{action_id}/edit")
@@ -536,10 +534,10 @@ def action_edit_form(web: SignedIn, action_id: str) -> Response:
 
 
 @router.post("/actions/{action_id}/edit")
-async def save_action(web: SignedIn, action_id: str) -> Response:
+def save_action(web: SignedIn, form: Posted, action_id: str) -> Response:
     _row, review, roles = _action(web, action_id)
     if not may(roles, "recommendations.write"):
         raise Refused(404, "")
-    return await forms_flow.submit(web, fn=actions_api.edit_action, model=ActionPatch, specs=action_fields(web, None, ActionPatch), title="Edit the action",
+    return forms_flow.submit(web, form, fn=actions_api.edit_action, model=ActionPatch, specs=action_fields(web, None, ActionPatch), title="Edit the action",
                                    caption=review.reference, submit_text="Save the action", back=f"/actions/{action_id}", done=f"/actions/{action_id}",
                                    message="The action is saved.", editing=True, action_id=action_id)

@@ -24,7 +24,7 @@ from app.submissions.schemas import QaChangeEventIn
 from app.web.calls import Refused
 from app.web.forms import FieldSpec, from_model
 from app.web.pages import forms_flow
-from app.web.pages.common import SignedIn, Web, fetch, form_page, render
+from app.web.pages.common import Posted, SignedIn, Web, fetch, form_page, render
 from app.web.pages.parts import review_and_roles
 from app.web.templating import date_time, humanise, long_date
 
@@ -80,9 +80,9 @@ def document_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/documents/new")
-async def generate(web: SignedIn, review_id: str) -> Response:
+def generate(web: SignedIn, form: Posted, review_id: str) -> Response:
     review = _generator(web, review_id)
-    return await forms_flow.submit(web, fn=documents_api.generate_document, model=DocumentIn, specs=document_fields(web, review_id),
+    return forms_flow.submit(web, form, fn=documents_api.generate_document, model=DocumentIn, specs=document_fields(web, review_id),
                                    title="Generate a document", caption=review.reference, submit_text="Generate the document",
                                    back=f"/reviews/{review_id}/documents", done=f"/reviews/{review_id}/documents",
                                    message="The document is generated. Download it from the list.", review_id=review_id)
@@ -189,11 +189,11 @@ def letter_form(web: SignedIn, review_id: str, number: int) -> Response:
 
 
 @router.post("/reviews/{review_id}/submissions/{number}/letter/new")
-async def attach_letter(web: SignedIn, review_id: str, number: int) -> Response:
+def attach_letter(web: SignedIn, form: Posted, review_id: str, number: int) -> Response:
     review, _ = review_and_roles(web, review_id, "qa_letter.attach")
     if not 1 <= number <= 999:
         raise Refused(404, "")
-    return await forms_flow.submit(web, fn=submissions_api.attach_qa_letter, model=None, specs=letter_fields(), title="Attach the QA panel's letter",
+    return forms_flow.submit(web, form, fn=submissions_api.attach_qa_letter, model=None, specs=letter_fields(), title="Attach the QA panel's letter",
                                    caption=review.reference, submit_text="Attach the letter", back=f"/reviews/{review_id}/submissions",
                                    done=f"/reviews/{review_id}/submissions", message="The letter is attached.", multipart=True, review_id=review_id, number=number)
 
@@ -227,11 +227,11 @@ def change_form(web: SignedIn, change_id: str, event: str) -> Response:
 
 
 @router.post("/qa-changes/{change_id}/{event}")
-async def mark_change(web: SignedIn, change_id: str, event: str) -> Response:
+def mark_change(web: SignedIn, form: Posted, change_id: str, event: str) -> Response:
     if event not in ("made", "reopen"):
         raise Refused(404, "")
     change, review = _change(web, change_id)
-    return await forms_flow.submit(web, fn=submissions_api.qa_change_event, model=QaChangeEventIn, specs=change_fields(event), body_extra={"event": event},
+    return forms_flow.submit(web, form, fn=submissions_api.qa_change_event, model=QaChangeEventIn, specs=change_fields(event), body_extra={"event": event},
                                    title="Mark the change as made" if event == "made" else "Reopen the change", caption=review.reference,
                                    submit_text="Mark as made" if event == "made" else "Reopen the change", back=f"/reviews/{review.id}/submissions",
                                    done=f"/reviews/{review.id}/submissions", message="The change is marked as made." if event == "made" else "The change is reopened.",
@@ -267,9 +267,9 @@ def proceeding_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/proceedings/new")
-async def record_proceeding(web: SignedIn, review_id: str) -> Response:
+def record_proceeding(web: SignedIn, form: Posted, review_id: str) -> Response:
     review, _ = review_and_roles(web, review_id, "proceedings.write")
-    return await forms_flow.submit(web, fn=proceedings_api.record_proceeding, model=ProceedingIn, specs=proceeding_fields(), title="Record a proceeding",
+    return forms_flow.submit(web, form, fn=proceedings_api.record_proceeding, model=ProceedingIn, specs=proceeding_fields(), title="Record a proceeding",
                                    caption=review.reference, submit_text="Record the proceeding", back=f"/reviews/{review_id}/proceedings",
                                    done=f"/reviews/{review_id}/proceedings", message="The proceeding is recorded.", review_id=review_id)
 
@@ -290,9 +290,9 @@ def proceeding_edit_form(web: SignedIn, proceeding_id: str) -> Response:
 
 
 @router.post("/proceedings/{proceeding_id}/edit")
-async def update_proceeding(web: SignedIn, proceeding_id: str) -> Response:
+def update_proceeding(web: SignedIn, form: Posted, proceeding_id: str) -> Response:
     _row, review = _proceeding(web, proceeding_id)
-    return await forms_flow.submit(web, fn=proceedings_api.update_proceeding, model=ProceedingPatch, specs=proceeding_fields(ProceedingPatch),
+    return forms_flow.submit(web, form, fn=proceedings_api.update_proceeding, model=ProceedingPatch, specs=proceeding_fields(ProceedingPatch),
                                    title="Update the proceeding", caption=review.reference, submit_text="Save the proceeding",
                                    back=f"/reviews/{review.id}/proceedings", done=f"/reviews/{review.id}/proceedings",
                                    message="The proceeding is updated.", editing=True, proceeding_id=proceeding_id)
@@ -311,12 +311,11 @@ def mail(web: SignedIn, status: str | None = Query(None, pattern="^(sent|waiting
 
 
 @router.post("/mail/{message_id}/retry")
-async def retry_mail(web: SignedIn, message_id: str) -> Response:
+def retry_mail(web: SignedIn, form: Posted, message_id: str) -> Response:
     from app.web.calls import perform
     from app.web.pages.common import redirect
 
-    await web.form()
-    await perform(notifications_api.retry_mail, session=web.session, principal=web.user, message_id=message_id)
+    perform(notifications_api.retry_mail, session=web.session, principal=web.user, message_id=message_id)
     return redirect(web, "/mail", "The message will be sent again within a minute.")
 
 

@@ -14,7 +14,7 @@ from app.web.calls import Refused
 from app.web.forms import from_model
 from app.web.pages import events, forms_flow
 from app.web.templating import rag
-from app.web.pages.common import SignedIn, fetch, form_page, render
+from app.web.pages.common import Posted, SignedIn, fetch, form_page, render
 from app.workflow import diagram, engine
 
 router = APIRouter()
@@ -52,10 +52,10 @@ def new_review(web: SignedIn) -> Response:
 
 
 @router.post("/reviews/new")
-async def create_review(web: SignedIn) -> Response:
+def create_review(web: SignedIn, form: Posted) -> Response:
     if not _csp_choices(web):
         raise Refused(404, "")
-    return await forms_flow.submit(web, fn=reviews_api.create_review, model=ReviewIn, specs=_notification_fields(web), title="Record a notification of a death",
+    return forms_flow.submit(web, form, fn=reviews_api.create_review, model=ReviewIn, specs=_notification_fields(web), title="Record a notification of a death",
                                    submit_text="Record the notification", back="/", done=lambda review: f"/reviews/{review.id}",
                                    message=lambda review: f"Notification recorded as {review.reference}. The decision is due within a month.")
 
@@ -101,10 +101,9 @@ def review_event_form(web: SignedIn, review_id: str, event: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/events/{event}")
-async def review_event(web: SignedIn, review_id: str, event: str) -> Response:
-    form = await web.form()
+def review_event(web: SignedIn, form: Posted, review_id: str, event: str) -> Response:
     subject = _visible_subject(web, review_id)
-    return await events.submit(web, subject, event, form, web.user)
+    return events.submit(web, subject, event, form, web.user)
 
 
 def _visible_subject(web, review_id: str) -> events.Subject:
@@ -131,10 +130,10 @@ def describe_form(web: SignedIn, review_id: str) -> Response:
 
 
 @router.post("/reviews/{review_id}/describe")
-async def describe(web: SignedIn, review_id: str) -> Response:
+def describe(web: SignedIn, form: Posted, review_id: str) -> Response:
     review = fetch(web, reviews_api.get_review, review_id=review_id)
     if not may(set(review.your_roles), "review.describe"):
         raise Refused(404, "")
-    return await forms_flow.submit(web, fn=reviews_api.describe_review, model=ReviewPatch, specs=_describe_fields(review), title="Library description and themes",
+    return forms_flow.submit(web, form, fn=reviews_api.describe_review, model=ReviewPatch, specs=_describe_fields(review), title="Library description and themes",
                                    caption=review.reference, submit_text="Save the description", back=f"/reviews/{review_id}", done=f"/reviews/{review_id}",
                                    message="The library description is saved.", editing=True, review_id=review_id)

@@ -12,7 +12,7 @@ from app.partnerships.models import Csp
 from app.web.calls import Refused, perform
 from app.web.forms import FieldSpec
 from app.web.pages import forms_flow
-from app.web.pages.common import SignedIn, Web, fetch, form_page, redirect, render
+from app.web.pages.common import Posted, SignedIn, Web, fetch, form_page, redirect, render
 from app.web.templating import date_time, humanise
 
 router = APIRouter()
@@ -82,9 +82,9 @@ def replace_form(web: SignedIn, csp_id: str, kind: str) -> Response:
 
 
 @router.post("/csps/{csp_id}/templates/{kind}/replace")
-async def replace(web: SignedIn, csp_id: str, kind: str) -> Response:
+def replace(web: SignedIn, form: Posted, csp_id: str, kind: str) -> Response:
     csp = _csp(web, csp_id)
-    return await forms_flow.submit(web, fn=documents_api.replace_template, model=None, specs=upload_fields(), caption=csp.name,
+    return forms_flow.submit(web, form, fn=documents_api.replace_template, model=None, specs=upload_fields(), caption=csp.name,
                                    title=f"Replace the {humanise(_kind(kind)).lower()} template", submit_text="Upload the template",
                                    back=f"/csps/{csp_id}/templates", done=f"/csps/{csp_id}/templates", multipart=True,
                                    message="The template is checked and in use from now on.", csp_id=csp_id, kind=kind)
@@ -99,8 +99,7 @@ def reset_form(web: SignedIn, csp_id: str, kind: str) -> Response:
 
 
 @router.post("/csps/{csp_id}/templates/{kind}/reset")
-async def reset(web: SignedIn, csp_id: str, kind: str) -> Response:
+def reset(web: SignedIn, form: Posted, csp_id: str, kind: str) -> Response:
     _csp(web, csp_id)
-    await web.form()
-    await perform(documents_api.reset_template, session=web.session, principal=web.user, csp_id=csp_id, kind=_kind(kind))
+    perform(documents_api.reset_template, session=web.session, principal=web.user, csp_id=csp_id, kind=_kind(kind))
     return redirect(web, f"/csps/{csp_id}/templates", "The statutory template is in use again.")
