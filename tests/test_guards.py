@@ -129,7 +129,7 @@ def test_terms_of_reference_need_a_review_period(api, world):
     ok(j.as_("panel_chair").put(f"/reviews/{j.id}/terms-of-reference", json={"coercive_control": True, "text": "Draft terms."}))
     before = snapshot(j)
     refused(send(j, "panel_chair", "agree_terms_of_reference"), state="scoping",
-            guard="terms_of_reference_with_review_period", says=["no review period", "period_from and period_to", "5.11"], before=before)
+            guard="terms_of_reference_with_review_period", says=["no review period", "the period the review covers", "5.11"], before=before)
 
     ok(j.as_("panel_chair").put(f"/reviews/{j.id}/terms-of-reference", json={
         "period_from": "2023-01-01", "period_to": "2026-01-02", "coercive_control": True, "text": "Terms."}))

@@ -93,11 +93,11 @@ def terms_with_review_period(ctx: EventContext, _call: Call) -> str | None:
     """5.11: terms of reference set the period the review covers."""
     terms = latest_terms(ctx.session, ctx.review.id)
     if terms is None:
-        return "There are no terms of reference: write them first (PUT terms-of-reference, guidance 5.11)."
+        return "There are no terms of reference: write them first, on the review's terms of reference (guidance 5.11)."
     if terms.period_from is None or terms.period_to is None:
-        return "The terms of reference set no review period: give period_from and period_to (guidance 5.11)."
+        return "The terms of reference set no review period: give the period the review covers, from and to (guidance 5.11)."
     if terms.period_from > terms.period_to:
-        return "The review period ends before it starts: correct period_from and period_to."
+        return "The review period ends before it starts: correct the period the review covers in the terms of reference."
     return None
 
 
@@ -219,7 +219,7 @@ def every_qa_change_made(ctx: EventContext, _call: Call) -> str | None:
     if waiting:
         numbers = ", ".join(str(c.number) for c in waiting)
         return (f"The QA panel's change{'s' if len(waiting) != 1 else ''} {numbers} {'are' if len(waiting) != 1 else 'is'} not marked made: "
-                "mark each made, saying how (POST /api/v1/qa-changes/{id}/events), then confirm (guidance 11.3).")
+                "mark each made, saying how (on the review's Home Office submissions), then confirm (guidance 11.3).")
     return None
 
 
@@ -244,7 +244,7 @@ def extension_is_valid(ctx: EventContext, _call: Call) -> str | None:
         return None
     subject_id = ctx.data.get("subject_id") or ""
     if kind in ("imr", "action") and not subject_id:
-        return f"Give subject_id, the id of the {kind} whose deadline is extended."
+        return f"Say which {kind} (its id) has the deadline to extend."
     deadline = find(ctx.session, review_id=ctx.review.id, kind=kind, subject_id=subject_id)
     if deadline is None:
         return f"This review has no {kind.replace('_', ' ')} deadline{' for that id' if subject_id else ''} to extend."

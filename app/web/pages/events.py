@@ -1,7 +1,7 @@
 """One form for every workflow event, of a review, an IMR or an action, drawn from the YAML's `data`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from fastapi import Response
@@ -29,6 +29,8 @@ class Subject:
     path_args: dict[str, str]
     page: str  # where to go after
     caption: str
+    # Choices for fields the YAML types as text but whose answer is one of the review's things (an id).
+    choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def transition(subject: Subject, event: str) -> TransitionDef | None:
@@ -37,8 +39,11 @@ def transition(subject: Subject, event: str) -> TransitionDef | None:
     return (permitted or candidates or [None])[0]
 
 
-def event_fields(t: TransitionDef | None) -> list[FieldSpec]:
+def event_fields(t: TransitionDef | None, choices: dict[str, list[tuple[str, str]]] | None = None) -> list[FieldSpec]:
     specs = from_event_data(t.data) if t else []
+    for spec in specs:
+        if choices and spec.name in choices:
+            spec.widget, spec.choices = "select", choices[spec.name]
     specs.append(FieldSpec(name="on", label="Date it happened", widget="date", hint="Leave blank for today."))
     specs.append(FieldSpec(name="note", label="Note for the history", widget="textarea"))
     return specs
@@ -56,7 +61,7 @@ def show(web: Web, subject: Subject, event: str) -> Response:
     reasons = standing(web, subject, event)
     t = transition(subject, event)
     return form_page(
-        web, title=humanise(event), caption=subject.caption, specs=event_fields(t), submit=humanise(event),
+        web, title=humanise(event), caption=subject.caption, specs=event_fields(t, subject.choices), submit=humanise(event),
         back=subject.page, guidance=t.guidance if t else None, reasons=reasons,
     )
 
@@ -64,7 +69,7 @@ def show(web: Web, subject: Subject, event: str) -> Response:
 def submit(web: Web, subject: Subject, event: str, form: FormData, principal: Principal) -> Response:
     standing(web, subject, event)  # a role that may never do this is refused before its data is read
     t = transition(subject, event)
-    specs = event_fields(t)
+    specs = event_fields(t, subject.choices)
     try:
         values = read(specs, form)
         body = {"event": event, "on": values.pop("on", None), "note": values.pop("note", None) or None, "data": values}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from app.auth.access import may
 from app.core.api import Paging
@@ -13,7 +14,7 @@ from app.reviews.schemas import EventIn, ReviewIn, ReviewPatch
 from app.web.calls import Refused
 from app.web.forms import from_model
 from app.web.pages import events, forms_flow
-from app.web.templating import rag
+from app.web.templating import long_date, rag
 from app.web.pages.common import Posted, SignedIn, fetch, form_page, render
 from app.workflow import diagram, engine
 
@@ -112,7 +113,23 @@ def _visible_subject(web, review_id: str) -> events.Subject:
     except Exception as exc:  # NotFound and the like: the page says not found
         raise Refused(404, "") from exc
     return events.Subject(row=row, review=row, roles=roles, fire=reviews_api.fire_event, model=EventIn,
-                          path_args={"review_id": review_id}, page=f"/reviews/{review_id}", caption=row.reference)
+                          path_args={"review_id": review_id}, page=f"/reviews/{review_id}", caption=row.reference,
+                          choices={"subject_id": _deadline_subjects(web, row)})
+
+
+def _deadline_subjects(web, review) -> list[tuple[str, str]]:
+    """The IMRs and actions whose deadlines are still open, for an extension (6.4)."""
+    from app.actions.models import Action
+    from app.imrs.models import Imr
+    from app.partnerships.models import Agency
+
+    open_ids = {d.subject_id for d in review.deadlines if d.subject_id and d.is_open}
+    if not open_ids:
+        return []
+    imrs = web.session.execute(select(Imr.id, Agency.name, Imr.due_on).join(Agency, Agency.id == Imr.agency_id).where(Imr.id.in_(open_ids))).all()
+    actions = web.session.execute(select(Action.id, Action.action, Action.target_date).where(Action.id.in_(open_ids))).all()
+    return [(i, f"IMR: {name}, due {long_date(due)}") for i, name, due in imrs] + [
+        (a, f"Action: {text[:80]}, due {long_date(due)}") for a, text, due in actions]
 
 
 def _describe_fields(review):
