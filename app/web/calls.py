@@ -7,12 +7,11 @@ so a failed form leaves nothing behind.
 from __future__ import annotations
 
 import inspect
-
-import anyio.from_thread
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from fastapi import Response
+import anyio.from_thread
+from fastapi import Response, params
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,12 +35,14 @@ class Refused(Exception):
 
 def call(fn: Callable, *, session: Session, principal: Principal, **arguments: Any) -> Any:
     """Run one API route function with what its signature asks for."""
-    params = inspect.signature(fn).parameters
+    signature = inspect.signature(fn).parameters
     available = {"session": session, "principal": principal, "admin": principal, "response": Response(), **arguments}
-    missing = [n for n, p in params.items() if n not in available and p.default is inspect.Parameter.empty]
+    # A parameter left to FastAPI (Query(...), File(...), Depends(...)) must be passed by the page, or
+    # the route would receive FastAPI's marker object instead of a value.
+    missing = [n for n, p in signature.items() if n not in available and (p.default is inspect.Parameter.empty or isinstance(p.default, (params.Param, params.Depends)))]
     if missing:
         raise TypeError(f"{fn.__name__} needs {missing}: the page must pass them")
-    kwargs = {name: available[name] for name in params if name in available}
+    kwargs = {name: available[name] for name in signature if name in available}
     return fn(**kwargs)  # an async route returns an awaitable: perform() awaits it
 
 
