@@ -244,7 +244,7 @@ def extension_is_valid(ctx: EventContext, _call: Call) -> str | None:
         return None
     subject_id = ctx.data.get("subject_id") or ""
     if kind in ("imr", "action") and not subject_id:
-        return f"Say which {kind} (its id) has the deadline to extend."
+        return f"Say which {'IMR' if kind == 'imr' else kind} has the deadline to extend (subject_id: its id)."
     deadline = find(ctx.session, review_id=ctx.review.id, kind=kind, subject_id=subject_id)
     if deadline is None:
         return f"This review has no {kind.replace('_', ' ')} deadline{' for that id' if subject_id else ''} to extend."
