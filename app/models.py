@@ -1,6 +1,6 @@
 """Imports every model so that metadata is complete (Alembic and tests use this)."""
 from app.actions.models import Action  # noqa: F401
-from app.audit.models import HistoryEntry  # noqa: F401
+from app.audit.models import HistoryEntry, HistoryHead  # noqa: F401
 from app.auth.models import ApiToken, User, UserRole  # noqa: F401
 from app.core.db import Base  # noqa: F401
 from app.documents.models import Document, DocumentTemplate  # noqa: F401

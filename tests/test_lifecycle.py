@@ -225,6 +225,7 @@ def test_one_review_from_notification_to_conclusion(api, world):
         "staff": "Officer 1", "interviewed": True}), 201)
     j.imr_event("police_author", "police", "send_for_agency_review")
     w.check("evidence", [
+        ("read_imr", None, None, PERCY),  # every read of an IMR is in the history (imr_patch reads it first)
         ("edit_imr", None, None, PERCY),
         ("add_chronology_entry", None, None, PERCY),
         ("send_for_agency_review", "in_progress", "agency_review", PERCY),
@@ -236,6 +237,7 @@ def test_one_review_from_notification_to_conclusion(api, world):
     w.check("evidence", [("return", "agency_review", "in_progress", MOLLY)])
     imr = imr_get(j, "police")
     assert (imr["state"], imr["returned_reason"], imr["times_returned"]) == ("in_progress", "Add the call handler's account.", 1)
+    w.check("evidence", [("read_imr", None, None, PENNY)])
 
     # -- ... resent and quality-assured: the IMR deadline is met on 2026-03-13 ---------------------
     w.at("2026-03-12")
@@ -254,6 +256,7 @@ def test_one_review_from_notification_to_conclusion(api, world):
     j.imr_event("panel_chair", "health", "accept")
     w.deadlines[h_imr] = deadline("2026-04-08", "met", "2026-03-16")
     w.check("evidence", [
+        ("read_imr", None, None, HATTIE),
         ("edit_imr", None, None, HATTIE),
         ("send_for_agency_review", "in_progress", "agency_review", HATTIE),
         ("quality_assure", "agency_review", "submitted", HENRY),
@@ -269,12 +272,14 @@ def test_one_review_from_notification_to_conclusion(api, world):
     imr = imr_get(j, "police")
     assert (imr["state"], imr["times_returned"]) == ("in_progress", 2)
     assert imr["deadline"]["status"] == "pending" and imr["deadline"]["met_on"] is None
+    w.check("evidence", [("read_imr", None, None, PENNY)])
 
     # -- Resubmitted after its due date: quality-assured on 2026-03-30, so met late ----------------
     w.at("2026-03-24")
     imr_patch(j, "police_author", "police", analysis="Each contact is analysed against each line of enquiry.")
     j.imr_event("police_author", "police", "send_for_agency_review")
     w.check("evidence", [
+        ("read_imr", None, None, PERCY),
         ("edit_imr", None, None, PERCY),
         ("send_for_agency_review", "in_progress", "agency_review", PERCY),
     ])
@@ -287,6 +292,7 @@ def test_one_review_from_notification_to_conclusion(api, world):
     j.imr_event("panel_chair", "police", "accept")
     w.check("evidence", [("accept", "submitted", "accepted", PENNY)])
     assert imr_get(j, "police")["state"] == "accepted"
+    w.check("evidence", [("read_imr", None, None, PENNY)])
 
     # -- Every IMR accepted: drafting begins (8.4, 8.10) -------------------------------------------
     w.at("2026-04-02")

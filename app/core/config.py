@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_ROOT / "docx_templates"
     # LibreOffice for PDFs; found on PATH when empty. Without it documents are .docx only.
     soffice_path: str = ""
+    # pg_dump, pg_restore and psql for `dhr backup` and `dhr restore`; when empty, the version nearest
+    # the server's among /usr/lib/postgresql/*/bin and PATH.
+    pg_bin_dir: str = ""
     max_upload_bytes: int = 20 * 1024 * 1024
     token_ttl_minutes: int = 480
     sweep_interval_seconds: int = 300

@@ -1,4 +1,7 @@
-"""IMRs (guidance 8.1-8.9, Appendix 2): commissioning, content, lifecycle and chronology."""
+"""IMRs (guidance 8.1-8.9, Appendix 2): commissioning, content, lifecycle and chronology.
+
+Every read of an IMR or a chronology is in the review's history: who read which, never what it says.
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
@@ -39,12 +42,16 @@ def list_imrs(review_id: str, session: SessionDep, principal: CurrentPrincipal) 
         query = query.where(Imr.agency_id.in_(list(principal.agency_roles)))
     imrs = session.scalars(query.order_by(Imr.commissioned_on, Imr.id)).all()
     items = [service.imr_out(session, imr, review, principal, roles, with_events=False) for imr in imrs]
+    if imrs:  # the list carries each IMR's content
+        audit.record(session, review=review, entity_type="review", entity_id=review.id, event="read_imrs", actor=principal.user,
+                     data={"imr_ids": [imr.id for imr in imrs]})
     return {"items": items, "total": len(items)}
 
 
 @router.get("/imrs/{imr_id}", response_model=ImrOut)
 def get_imr(imr_id: str, response: Response, session: SessionDep, principal: CurrentPrincipal) -> ImrOut:
     imr, review, roles = service.visible_imr(session, principal, imr_id)
+    audit.record(session, review=review, entity_type="imr", entity_id=imr.id, event="read_imr", actor=principal.user)
     response.headers["ETag"] = etag(imr.version)
     return service.imr_out(session, imr, review, principal, roles)
 
@@ -96,8 +103,10 @@ def add_chronology_entry(imr_id: str, body: ChronologyIn, session: SessionDep, p
 
 @router.get("/imrs/{imr_id}/chronology", response_model=Page[ChronologyOut])
 def imr_chronology(imr_id: str, session: SessionDep, principal: CurrentPrincipal) -> dict:
-    imr, _review, _roles = service.visible_imr(session, principal, imr_id)
+    imr, review, _roles = service.visible_imr(session, principal, imr_id)
     items = session.scalars(select(ChronologyEntry).where(ChronologyEntry.imr_id == imr.id).order_by(ChronologyEntry.occurred_on, ChronologyEntry.created_at)).all()
+    audit.record(session, review=review, entity_type="imr", entity_id=imr.id, event="read_imr_chronology", actor=principal.user,
+                 data={"entries": len(items)})
     return {"items": items, "total": len(items)}
 
 
@@ -116,4 +125,6 @@ def combined_chronology(review_id: str, session: SessionDep, principal: CurrentP
         CombinedChronologyOut.model_validate({**ChronologyOut.model_validate(entry).model_dump(), "agency_id": agency.id, "agency_name": agency.name})
         for entry, agency in rows
     ]
+    audit.record(session, review=review, entity_type="review", entity_id=review.id, event="read_chronology", actor=principal.user,
+                 data={"entries": len(items)})
     return {"items": items, "total": len(items)}

@@ -1,0 +1,1 @@
+"""Operating the service: backups, restores and the checks after them."""
