@@ -88,10 +88,14 @@ def review_page(web: SignedIn, review_id: str) -> Response:
     definition = engine.review_definition(row)
     standing = engine.event_standing(web.session, subject=row, review=row, actor=web.user, roles=roles)
     history = fetch(web, reviews_api.review_history, review_id=review_id)["items"] if may(roles, "review.history") else []
+    # Reads (of IMRs, downloads) are recorded as evidence but would bury the changes: the page counts them.
+    is_read = [h.event.startswith(("read_", "download_")) for h in history]
+    reads = sum(is_read)
+    history = [h for h, read in zip(history, is_read) if not read]
     timeline = sorted(review.deadlines, key=lambda d: (d.due_on, d.title))
     return render(
         web, "review.html", title=review.reference, review=review, roles=roles, standing=standing,
-        stages=definition.states, mermaid=diagram.mermaid(definition, row.state), history=list(reversed(history)),
+        stages=definition.states, mermaid=diagram.mermaid(definition, row.state), history=list(reversed(history)), reads=reads,
         timeline=[(d, *rag(d)) for d in timeline], parts=parts_menu(row, roles),
     )
 
