@@ -294,7 +294,7 @@ def test_a_failed_postgres_restore_leaves_the_old_data(database_url, api, world,
 
 def postgres_only(database_url: str) -> None:
     if make_url(database_url).get_backend_name() != "postgresql":
-        pytest.skip("PostgreSQL's client programs")
+        pytest.skip("PostgreSQL only: pg_dump and pg_restore have no part in a SQLite backup (its own tests run above)")
 
 
 def test_the_postgres_password_is_never_printed(database_url, api, world, tmp_path):
