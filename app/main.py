@@ -27,6 +27,7 @@ from app.reports.api import router as reports_router
 from app.reviews.api import router as reviews_router
 from app.submissions.api import router as submissions_router
 from app.terms.api import router as terms_router
+from app.web import api_docs
 from app.web import routes as web_routes
 from app.workflow.registry import get_registry
 
@@ -52,7 +53,7 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
         title="Domestic Homicide Review case management",
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # our own page, with Swagger UI served locally: app/web/api_docs.py
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -65,6 +66,7 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
 
     web_routes.mount(app)
+    api_docs.mount(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
