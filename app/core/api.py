@@ -1,13 +1,15 @@
 """Shared API plumbing: the session dependency, error bodies, pagination, ETags."""
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Generic, Iterator, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,6 +18,11 @@ from app.core.db import session_scope
 from app.core.errors import DomainError, PreconditionFailed, PreconditionRequired
 
 T = TypeVar("T")
+log = logging.getLogger("dhr.db")
+DATABASE_RETRY_SECONDS = 5
+# The database is down, restarting or out of connections (answered 503, or 409 for a deadlock).
+DATABASE_FAULTS = (OperationalError, InterfaceError, PoolTimeout)
+SIMULTANEOUS_CHANGE = "Someone else changed this at the same moment, so your change was not applied. Reload and try again."
 
 
 def get_session() -> Iterator[Session]:
@@ -98,9 +105,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StaleDataError)
     async def stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return JSONResponse({"detail": SIMULTANEOUS_CHANGE}, status_code=409)
+
+    @app.exception_handler(DataError)
+    async def unstorable(_request: Request, _exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses what SQLite stores (a NUL character, say): the request's fault, not the server's.
         return JSONResponse(
-            {"detail": "Someone else changed this at the same moment, so your change was not applied. Reload and try again."},
-            status_code=409,
+            {"detail": "A value in the request cannot be stored: it contains a NUL character, or is longer or larger "
+             "than allowed. Correct it and send it again; nothing was changed."},
+            status_code=422,
         )
 
     @app.exception_handler(IntegrityError)
@@ -108,6 +121,27 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "That would duplicate something that already exists (or was just created by someone else). Reload and check before trying again."},
             status_code=409,
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """The database is down, restarting, or busy: a clear 503 (the pool reconnects by itself once it is back)."""
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        if str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "").startswith("40"):
+            # PostgreSQL's deadlock or serialisation failure: a concurrent change won and this one was rolled back.
+            return JSONResponse({"detail": SIMULTANEOUS_CHANGE}, status_code=409)
+        # The class names only: the statement's parameters may hold personal data.
+        log.warning("database unavailable during %s %s: %s (%s)", request.method, request.url.path, type(exc).__name__, cause)
+        return JSONResponse(
+            {
+                "detail": "The database is not available just now, so this request could not be completed. Try again "
+                "in a few seconds. If you were changing something, reload first to see whether it was saved.",
+                "retry_after": DATABASE_RETRY_SECONDS,
+            },
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(StarletteHTTPException)

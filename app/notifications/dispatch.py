@@ -105,6 +105,7 @@ def dispatch(*, echo: Callable[[str], None] | None = None) -> DispatchResult:
         batch = claim()
         if not batch:
             return result
+        faults.point("dispatch.after_claim")  # claimed, nothing sent: the lease must run out, then they go
         sender = sender_for(settings)
         try:
             sender.open()

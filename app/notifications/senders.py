@@ -11,6 +11,7 @@ from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
 
+from app.core import faults
 from app.core.config import Settings
 
 
@@ -51,6 +52,17 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, with the fault point dispatch.during_data: the message half-written inside DATA."""
+
+    def send(self, s):
+        # smtplib.SMTP.data() writes the whole message, ending "\r\n.\r\n", in one call.
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n") and faults.armed("dispatch.during_data"):
+            super().send(s[: len(s) // 2])
+            faults.point("dispatch.during_data")
+        super().send(s)
+
+
 class SmtpSender:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -61,7 +73,7 @@ class SmtpSender:
 
     def open(self) -> None:
         s = self.settings
-        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+        smtp = _Smtp(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
         try:
             smtp.ehlo()
             if s.smtp_starttls:

@@ -16,7 +16,7 @@ from transitions import Machine, MachineError
 
 from app.audit import service as audit
 from app.auth.access import Principal, is_agency_only
-from app.core import clock
+from app.core import clock, faults
 from app.core.db import is_postgres
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.reviews.models import Review
@@ -252,8 +252,11 @@ def fire(
         except MachineError as exc:  # the YAML and the machine disagree: a definition fault
             raise Conflict(f"{event} could not move the {definition.subject} from {from_state}: {exc.value}") from exc
         subject.state = adapter.state
+    faults.at_commit(session, before="event.before_commit", after="event.after_commit")
+    faults.point("event.after_state_change")
     for call in transition.effects:
         effect_table.EFFECTS[call.name](ctx, call)
+    faults.point("event.after_effects")
     # Touch the review on every event so that two events racing on one review cannot both commit.
     review.updated_at = clock.now()
     audit.record(
@@ -270,6 +273,9 @@ def fire(
         changes=ctx.changes,
         note=note,
     )
+    if faults.armed("event.after_history"):
+        session.flush()  # the row is in the database's open transaction, not only in memory
+        faults.point("event.after_history")
     return ctx
 
 

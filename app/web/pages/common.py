@@ -1,6 +1,7 @@
 """What every page shares: who is signed in, drawing a template, redirects with a message, errors."""
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.auth.access import Principal
-from app.core.api import SessionDep
+from app.core.api import DATABASE_FAULTS, SessionDep
 from app.web import session as web_session
 from app.core.errors import DomainError
 from app.web.calls import Refused, call
@@ -152,6 +153,26 @@ async def _page_error(request: Request, refused: Refused) -> Response:
     return await run_in_threadpool(_draw_error, request, refused)
 
 
+def _for_pages_database(app, exc_class) -> None:
+    """A page asked while the database is down gets a page saying so, drawn without the database."""
+    api_handler = app.exception_handlers[exc_class]
+
+    async def handler(request: Request, exc) -> Response:
+        answer = await api_handler(request, exc)
+        if not is_page(request):
+            return answer
+        if answer.status_code != 503:  # a simultaneous change: the database is fine, draw as usual
+            return await _page_error(request, Refused(answer.status_code, json.loads(answer.body)["detail"]))
+        page = error_page(Web(request=request, session=None, principal=None), Refused(
+            503, "The service cannot reach its database just now. Wait a few seconds and try again. "
+            "If you were sending a form, go back to the page first to see whether your change was saved.",
+            title="Sorry, the service is unavailable"))
+        page.headers["Retry-After"] = answer.headers["Retry-After"]
+        return page
+
+    app.add_exception_handler(exc_class, handler)
+
+
 def install(app) -> None:
     """Answer page errors as pages (the API keeps its JSON errors)."""
     from fastapi.exceptions import RequestValidationError
@@ -171,10 +192,19 @@ def install(app) -> None:
     _for_pages(StarletteHTTPException, lambda exc: Refused(
         exc.status_code, "This address does not accept that. Go back and use the page's own buttons." if exc.status_code == 405 else str(exc.detail)))
     _for_pages(RequestValidationError, lambda exc: Refused(400, "The address is not valid: check it, or go back and follow a link."))
+    for database_fault in DATABASE_FAULTS:
+        _for_pages_database(app, database_fault)
 
     @app.exception_handler(web_session.SignInRequired)
-    async def sign_in_required(_request: Request, exc: web_session.SignInRequired) -> Response:
-        return RedirectResponse(f"/sign-in?next={quote(web_session.safe_next(exc.next_path), safe='/')}", status_code=303)
+    async def sign_in_required(request: Request, exc: web_session.SignInRequired) -> Response:
+        url = f"/sign-in?next={quote(web_session.safe_next(exc.next_path), safe='/')}"
+        ended = getattr(request.state, "session_ended", None)
+        if ended in web_session.TIMED_OUT:
+            url += f"&ended={ended}"
+        response = RedirectResponse(url, status_code=303)
+        if ended:
+            response.delete_cookie(web_session.SESSION_COOKIE, path="/")
+        return response
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
