@@ -102,3 +102,29 @@ def test_pages_forbid_framing_and_foreign_scripts(client):
     headers = client.get("/sign-in").headers
     policy = headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "script-src 'self' 'nonce-" in policy and "form-action 'self'" in policy
+
+
+def test_every_page_response_carries_the_security_headers(client, world):
+    signed_out = {
+        "sign-in page": client.get("/sign-in"),
+        "redirect to sign in": client.get("/reviews", follow_redirects=False),
+        "page not found": client.get("/no-such-page"),
+        "stylesheet": client.get("/static/govuk-frontend/govuk-frontend.min.css"),
+        "font or image": client.get("/assets/images/favicon.ico"),
+    }
+    _sign_in(client, world.users["coordinator"].email)
+    signed_in = {"home": client.get("/"), "a review that is not there": client.get("/reviews/not-a-review")}
+    for what, response in (signed_out | signed_in).items():
+        assert response.headers["x-content-type-options"] == "nosniff", what
+        assert response.headers["referrer-policy"] == "same-origin", what
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], what
+        assert "strict-transport-security" not in response.headers, what  # plain http
+    assert signed_in["a review that is not there"].status_code == 404 and signed_out["page not found"].status_code == 404
+    # Pages keep their own policy (scripts of this service, with a nonce), and are never stored.
+    for what in ("sign-in page", "page not found", "home", "a review that is not there"):
+        response = (signed_out | signed_in)[what]
+        assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"], what
+        assert response.headers["cache-control"] == "no-store", what
+    # Public static files may be cached; redirects and everything else may not.
+    assert signed_out["stylesheet"].status_code == 200 and "no-store" not in signed_out["stylesheet"].headers.get("cache-control", "")
+    assert signed_out["redirect to sign in"].headers["cache-control"] == "no-store"

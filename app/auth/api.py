@@ -4,29 +4,48 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from app.auth import service
-from app.auth.deps import AdminPrincipal, CurrentPrincipal, NotSignedIn
+from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.auth.models import User
 from app.auth.schemas import TokenOut, UserBrief, UserIn, UserOut, UserPatch
-from app.core.api import Page, PagingDep, SessionDep
+from app.core.api import ErrorBody, Page, PagingDep, SessionDep
 from app.core.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["auth and users"])
 
 
-@router.post("/auth/token", response_model=TokenOut)
+WRONG_SIGN_IN = "The email or password is wrong, or the account is disabled. Check them and try again."
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses={
+        401: {"model": ErrorBody, "description": "Wrong email or password, or a disabled account"},
+        423: {"model": ErrorBody, "description": "Locked after too many failed sign-ins: wait (Retry-After) or ask an administrator"},
+        429: {"model": ErrorBody, "description": "A few failed sign-ins in a row: wait the Retry-After seconds"},
+    },
+)
 def sign_in(
     session: SessionDep,
     username: Annotated[str, Form(max_length=254, description="Your email address")],
     password: Annotated[str, Form(max_length=256)],
-) -> TokenOut:
-    result = service.sign_in(session, email=username, password=password)
-    if result is None:
-        raise NotSignedIn("The email or password is wrong, or the account is disabled. Check them and try again.")
-    token, row = result
-    return TokenOut(access_token=token, expires_at=row.expires_at)
+) -> TokenOut | JSONResponse:
+    """Answers alike whether or not the email has an account. Refusals are returned, not raised, so
+    the failure count they add is committed."""
+    outcome = service.sign_in(session, email=username, password=password)
+    if outcome.held is not None:
+        held = outcome.held
+        return JSONResponse(
+            {"detail": held.message(), **held.extra()}, status_code=held.status_code,
+            headers={"Retry-After": str(held.seconds)},
+        )
+    if outcome.token is None:
+        return JSONResponse({"detail": WRONG_SIGN_IN}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return TokenOut(access_token=outcome.token, expires_at=outcome.row.expires_at)
 
 
 @router.post("/auth/revoke", status_code=status.HTTP_204_NO_CONTENT)
@@ -75,8 +94,12 @@ def get_user(user_id: str, session: SessionDep, admin: AdminPrincipal) -> User:
 
 @router.patch("/users/{user_id}", response_model=UserOut)
 def update_user(user_id: str, body: UserPatch, session: SessionDep, admin: AdminPrincipal) -> User:
-    """Rename, disable (ending every token at once) or change the roles of a user."""
+    """Rename, disable (ending every token at once), re-enable, unlock after failed sign-ins
+    (unlock_sign_in; re-enabling unlocks too) or change the roles of a user."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("The user")
-    return service.update_user(session, user, name=body.name, is_active=body.is_active, roles=body.roles, actor=admin.user)
+    return service.update_user(
+        session, user, name=body.name, is_active=body.is_active, roles=body.roles, actor=admin.user,
+        unlock_sign_in=bool(body.unlock_sign_in),
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import now
@@ -25,11 +25,22 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of the calendar link's signature: a new value makes the old link stop working.
     calendar_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # Failed sign-ins since the last success, and before when no sign-in is tried: a short wait after a
+    # few failures, a lock after more (app/auth/throttle.py).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
     roles: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @property
+    def sign_in_locked_until(self) -> dt.datetime | None:
+        """When a lock from failed sign-ins ends; None when there is none now (a short wait is no lock)."""
+        from app.auth.throttle import is_locked
+
+        return self.locked_until if is_locked(self) else None
 
 
 class UserRole(Base):
@@ -54,3 +65,17 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+    # For the idle time-out; written at most once a minute per token (see app/auth/deps.py).
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins for an email address that has no account, counted like a user's so the answers
+    never tell whether an account exists. Keyed by a keyed hash: the address itself is not kept."""
+
+    __tablename__ = "sign_in_throttles"
+
+    email_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -41,6 +41,9 @@ class UserPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     is_active: bool | None = None
     roles: list[RoleIn] | None = Field(default=None, min_length=1, max_length=50)
+    unlock_sign_in: bool | None = Field(
+        default=None, description="true ends a lock from failed sign-ins and clears their count (re-enabling does too)"
+    )
 
 
 class UserOut(BaseModel):
@@ -50,6 +53,9 @@ class UserOut(BaseModel):
     name: str
     is_active: bool
     roles: list[RoleOut]
+    sign_in_locked_until: dt.datetime | None = Field(
+        default=None, description="Locked after failed sign-ins until then; unlock with PATCH unlock_sign_in"
+    )
 
 
 class UserBrief(BaseModel):

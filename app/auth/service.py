@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.auth import throttle
 from app.auth.models import AGENCY_ROLES, CSP_ROLES, ApiToken, User, UserRole
 from app.auth.schemas import RoleIn
 from app.auth.security import hash_password, new_token, password_problem, token_digest, verify_password
@@ -38,7 +41,7 @@ def check_roles(session: Session, roles: list[RoleIn]) -> list[RoleIn]:
 
 def create_user(session: Session, *, email: str, name: str, password: str, roles: list[RoleIn], actor: User | None) -> User:
     email = email.strip().lower()
-    problem = password_problem(password)
+    problem = password_problem(password, user_inputs=(email, name))
     if problem:
         raise Invalid(f"The password is too weak: {problem}.")
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
@@ -55,7 +58,11 @@ def create_user(session: Session, *, email: str, name: str, password: str, roles
     return user
 
 
-def update_user(session: Session, user: User, *, name: str | None, is_active: bool | None, roles: list[RoleIn] | None, actor: User) -> User:
+def update_user(
+    session: Session, user: User, *, name: str | None, is_active: bool | None, roles: list[RoleIn] | None, actor: User,
+    unlock_sign_in: bool = False,
+) -> User:
+    re_enabled = is_active is True and not user.is_active
     changes = audit.diff(user, {k: v for k, v in {"name": name, "is_active": is_active}.items() if v is not None})
     if roles is not None:
         check_roles(session, roles)
@@ -64,21 +71,62 @@ def update_user(session: Session, user: User, *, name: str | None, is_active: bo
     if is_active is False:
         revoke_all(session, user)
     audit.record(session, review=None, entity_type="user", entity_id=user.id, event="update_user", actor=actor, changes=changes)
+    # Re-enabling an account, or the administrator's unlock, ends a lock from failed sign-ins.
+    failures = user.failed_sign_ins
+    if (unlock_sign_in or re_enabled) and unlock(session, user):
+        audit.record(session, review=None, entity_type="user", entity_id=user.id, event="unlock_sign_in", actor=actor,
+                     data={"failed_sign_ins": failures, "because": "unlock" if unlock_sign_in else "re-enabled"})
     return user
 
 
-def sign_in(session: Session, *, email: str, password: str) -> tuple[str, ApiToken] | None:
-    user = session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
-        return None
+@dataclass
+class SignInOutcome:
+    """A token (signed in), a wait or lock in force (held), or neither (wrong, unknown or disabled)."""
+
+    token: str | None = None
+    row: ApiToken | None = None
+    held: throttle.Held | None = None
+
+
+@lru_cache
+def _decoy_hash() -> str:
+    # An unknown address is checked against this, so it takes as long as a known one to refuse.
+    return hash_password(new_token())
+
+
+def sign_in(session: Session, *, email: str, password: str, web: bool = False) -> SignInOutcome:
+    """Check a sign-in; count a failure (the caller must commit it: it answers without raising)."""
+    email = email.strip().lower()
+    user = session.scalars(select(User).where(User.email == email)).one_or_none()
+    state = throttle.state_for(session, email, user)
+    held = throttle.held(state)
+    if held is not None:
+        return SignInOutcome(held=held)
+    right = verify_password(user.password_hash if user is not None else _decoy_hash(), password)
+    if user is None or not right or not user.is_active:
+        throttle.record_failure(session, state)
+        # The failure that locks the account says so at once; a wrong password otherwise says only that.
+        held = throttle.held(state)
+        return SignInOutcome(held=held if held is not None and held.locked else None)
+    throttle.record_success(user)
+    settings = get_settings()
+    minutes = settings.session_absolute_minutes if web else settings.token_ttl_minutes
     token = new_token()
     row = ApiToken(
         user_id=user.id,
         token_hash=token_digest(token),
-        expires_at=clock.now() + dt.timedelta(minutes=get_settings().token_ttl_minutes),
+        expires_at=clock.now() + dt.timedelta(minutes=minutes),
+        last_used_at=clock.wall_now(),
     )
     session.add(row)
-    return token, row
+    return SignInOutcome(token=token, row=row)
+
+
+def unlock(session: Session, user: User) -> bool:
+    """End a lock or wait from failed sign-ins; True when there was one to end."""
+    had = user.failed_sign_ins > 0 or user.locked_until is not None
+    throttle.record_success(user)
+    return had
 
 
 def revoke(session: Session, token_id: str) -> None:

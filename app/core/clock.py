@@ -6,6 +6,8 @@ from contextlib import contextmanager
 from typing import Iterator
 
 _fixed_today: dt.date | None = None
+# Tests move time forward (idle time-outs, sign-in waits) instead of sleeping; always zero otherwise.
+_offset = dt.timedelta(0)
 
 
 def today() -> dt.date:
@@ -16,20 +18,27 @@ def today() -> dt.date:
 
 def now() -> dt.datetime:
     """Timezone-aware now; on a fixed day, that day at the current time of day."""
-    real = dt.datetime.now(dt.timezone.utc)
+    real = dt.datetime.now(dt.timezone.utc) + _offset
     if _fixed_today is None:
         return real
     return dt.datetime.combine(_fixed_today, real.timetz())
 
 
 def wall_now() -> dt.datetime:
-    """The real time, never fixed: for retry back-off and claims, which run in real seconds."""
-    return dt.datetime.now(dt.timezone.utc)
+    """The real time, never fixed: for retry back-off, claims, idle time-outs and sign-in waits,
+    which run in real seconds whatever day the service's clock shows."""
+    return dt.datetime.now(dt.timezone.utc) + _offset
 
 
 def set_today(day: dt.date | None) -> None:
     global _fixed_today
     _fixed_today = day
+
+
+def set_offset(offset: dt.timedelta) -> None:
+    """For tests only: move both clocks forward by `offset` (zero puts them back)."""
+    global _offset
+    _offset = offset
 
 
 @contextmanager

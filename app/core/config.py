@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     pg_bin_dir: str = ""
     max_upload_bytes: int = 20 * 1024 * 1024
     token_ttl_minutes: int = 480
+    # Sessions and tokens end after this long unused (measured to the minute), and a web session
+    # after session_absolute_minutes whatever its use; an API token lasts token_ttl_minutes.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_minutes: int = Field(default=720, ge=1)
+    token_idle_minutes: int = Field(default=60, ge=1)
+    # Failed sign-ins in a row: after sign_in_slow_after each further attempt waits, from
+    # sign_in_delay_seconds doubling; after sign_in_lock_after the account is locked for a while.
+    sign_in_slow_after: int = Field(default=3, ge=1)
+    sign_in_delay_seconds: int = Field(default=5, ge=1)
+    sign_in_lock_after: int = Field(default=10, ge=2)
+    sign_in_lock_minutes: int = Field(default=30, ge=1)
     sweep_interval_seconds: int = 300
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -20,6 +20,8 @@ from app.core.config import get_settings
 SESSION_COOKIE = "dhr_session"
 CSRF_COOKIE = "dhr_csrf"
 FLASH_COOKIE = "dhr_flash"
+# Why a session ended, as the sign-in page's `ended` parameter: only these, never free text.
+TIMED_OUT = ("idle", "expired")
 
 
 class SignInRequired(Exception):
@@ -49,8 +51,10 @@ def web_principal(request: Request, session) -> Principal | None:
     if not token:
         return None
     try:
-        return principal_for_token(session, request, token, "sign in again")
-    except NotSignedIn:
+        return principal_for_token(session, request, token, "sign in again", idle_minutes=get_settings().session_idle_minutes)
+    except NotSignedIn as exc:
+        # The sign-in page says why, when the session timed out (idle or expired).
+        request.state.session_ended = exc.reason
         return None
 
 

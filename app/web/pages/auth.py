@@ -22,11 +22,23 @@ def _sign_in_fields(email: str = "") -> list[FieldSpec]:
     ]
 
 
+def _ended_message(ended: str | None) -> str | None:
+    settings = get_settings()
+    if ended == "idle":
+        return (f"Your session ended because the service was not used for {settings.session_idle_minutes} minutes. "
+                "Sign in again to carry on where you were.")
+    if ended == "expired":
+        hours = settings.session_absolute_minutes / 60
+        return f"Your session ended because sessions last at most {hours:g} hours. Sign in again to carry on where you were."
+    return None
+
+
 @router.get("/sign-in")
-def sign_in_page(web: AnyVisitor, next: str = Query("/", max_length=500)) -> Response:
+def sign_in_page(web: AnyVisitor, next: str = Query("/", max_length=500), ended: str | None = Query(None, max_length=20)) -> Response:
     if web.principal is not None:
         return redirect(web, web_session.safe_next(next))
-    return render(web, "sign_in.html", title="Sign in", specs=_sign_in_fields(), next=web_session.safe_next(next), errors=[])
+    return render(web, "sign_in.html", title="Sign in", specs=_sign_in_fields(), next=web_session.safe_next(next), errors=[],
+                  ended=_ended_message(ended))
 
 
 @router.post("/sign-in")
@@ -34,15 +46,25 @@ def sign_in(web: AnyVisitor, form: Posted) -> Response:
     email = str(form.get("email") or "").strip()
     password = str(form.get("password") or "")
     target = web_session.safe_next(str(form.get("next") or "/"))
-    result = auth_service.sign_in(web.session, email=email, password=password) if email and password else None
-    if result is None:
+    outcome = auth_service.sign_in(web.session, email=email, password=password, web=True) if email and password else None
+    if outcome is None or outcome.token is None:
+        # Returned, not raised: the failure it counted is committed.
         specs = _sign_in_fields(email)
-        message = "Enter your email address and password" if not (email and password) else "The email address or password is wrong, or your account is disabled. Check them and try again, or ask your administrator."
+        status, headers = 401, {}
+        if outcome is None:
+            message = "Enter your email address and password"
+        elif outcome.held is not None:
+            message = outcome.held.message(for_page=True)
+            status, headers = outcome.held.status_code, {"Retry-After": str(outcome.held.seconds)}
+        else:
+            message = "The email address or password is wrong, or your account is disabled. Check them and try again, or ask your administrator."
         specs[0].error = message
-        return render(web, "sign_in.html", status_code=401, title="Sign in", specs=specs, next=target, errors=[{"text": message, "href": "#email"}])
-    token, row = result
+        response = render(web, "sign_in.html", status_code=status, title="Sign in", specs=specs, next=target, errors=[{"text": message, "href": "#email"}])
+        response.headers.update(headers)
+        return response
     response = redirect(web, target)
-    web_session.set_cookie(web.request, response, web_session.SESSION_COOKIE, token, max_age=get_settings().token_ttl_minutes * 60)
+    web_session.set_cookie(web.request, response, web_session.SESSION_COOKIE, outcome.token,
+                           max_age=get_settings().session_absolute_minutes * 60)
     return response
 
 
