@@ -1,4 +1,4 @@
-"""The `dhr` command: serve, migrate, create-user, sweep, demo, template, verify-history, backup, restore, check-restore."""
+"""The `dhr` command: serve, migrate, create-user, sweep, demo, template, verify-history, backup, restore, check-restore, purge."""
 from __future__ import annotations
 
 import datetime as dt
@@ -236,6 +236,28 @@ def check_restore() -> None:
     with _ops_errors():
         problems = ops.check_database(get_settings().database_url, echo=typer.echo)
     _report(problems)
+
+
+@app.command()
+def purge(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what is due and would be deleted; delete nothing"),
+    on: Optional[str] = typer.Option(None, help="As of this date (YYYY-MM-DD); default today. A later date only with --dry-run"),
+) -> None:
+    """Delete the reviews whose retention period has run out (never one on legal hold), recording each in the history.
+
+    Exit codes: 0 done (or nothing due); 1 a review could not be deleted (the others were); 2 a bad --on."""
+    from app.core import clock
+    from app.core.db import get_engine
+    from app.ops import purge as ops
+
+    day = _date(on) if on else clock.today()
+    if day > clock.today() and not dry_run:
+        typer.echo(f"--on {day.isoformat()} is after today ({clock.today().isoformat()}): deleting what is only due later is refused. "
+                   "Add --dry-run to see what will be due then.", err=True)
+        raise typer.Exit(code=2)
+    outcome = ops.run(get_engine(), on=day, dry_run=dry_run, echo=typer.echo)
+    if outcome.failed:
+        raise typer.Exit(code=1)
 
 
 def _report(problems: list[str]) -> None:

@@ -12,6 +12,7 @@ from app.panel.models import PanelMember  # noqa: F401
 from app.partnerships.models import Agency, Csp, ReferenceCounter  # noqa: F401
 from app.people.models import Person  # noqa: F401
 from app.proceedings.models import Proceeding  # noqa: F401
+from app.retention.models import LegalHold  # noqa: F401
 from app.reviews.models import Review  # noqa: F401
 from app.submissions.models import QaChange, Submission  # noqa: F401
 from app.terms.models import TermsOfReference  # noqa: F401

@@ -60,6 +60,7 @@ WEB_FORMS: dict[str, str] = {
     # set-up, by the administrator
     "POST /csps": "/admin/csps/new",
     "POST /agencies": "/admin/agencies/new",
+    "PATCH /csps/{csp_id}": "/admin/csps/{csp_id}/edit",
     "POST /users": "/admin/users/new",
     "PATCH /users/{user_id}": "/admin/users/{user_id}/edit",
     # signing in and out; the person's own calendar link
@@ -86,6 +87,8 @@ WEB_FORMS: dict[str, str] = {
     "POST /reviews/{review_id}/documents": "/reviews/{review_id}/documents/new",
     "POST /reviews/{review_id}/proceedings": "/reviews/{review_id}/proceedings/new",
     "PATCH /proceedings/{proceeding_id}": "/proceedings/{proceeding_id}/edit",
+    "POST /reviews/{review_id}/legal-holds": "/reviews/{review_id}/legal-holds/new",
+    "POST /legal-holds/{hold_id}/lift": "/legal-holds/{hold_id}/lift",
     "PUT /reviews/{review_id}/submissions/{number}/letter": "/reviews/{review_id}/submissions/{number}/letter/new",
     "POST /qa-changes/{change_id}/events": "/qa-changes/{change_id}/{event}",  # event: made or reopen
     "POST /outbox/{message_id}/retry": "/mail/{message_id}/retry",
@@ -370,6 +373,7 @@ OPS: dict[str, Op] = {
         _get("/users/{user_id}", "admin", "name", "roles")),
     "POST /csps": Op(lambda r, n: {"name": f"Partnership {n}", "code": f"WEB{n}", "region": "East of England"}, _list("/csps", "admin")),
     "POST /agencies": Op(lambda r, n: {"name": f"Agency {n}", "kind": "voluntary", "email": f"agency{n}@agency.example"}, _list("/agencies", "admin")),
+    "PATCH /csps/{csp_id}": Op(lambda r, n: {"retention_years": str(6 + n % 5 + 1)}, _get("/csps/{csp_id}", "coordinator", "retention_years", "version")),
     "POST /reviews": Op(
         lambda r, n: {"csp_id": r.ids["csp_id"], **date_fields("notified_on", r.today), "notified_by": "Exampleshire Constabulary",
                       **date_fields("date_of_death", r.today - dt.timedelta(days=2)), "death_type": "homicide", "relationship": "ex_partner",
@@ -427,6 +431,11 @@ OPS: dict[str, Op] = {
         lambda r, n: {"kind": "inquest", "description": f"Inquest {n}"}, _list("/reviews/{review_id}/proceedings", "coordinator")),
     "PATCH /proceedings/{proceeding_id}": Op(
         lambda r, n: {"description": f"Trial at the Crown Court ({n})"}, _get("/proceedings/{proceeding_id}", "coordinator", "description", "version")),
+    "POST /reviews/{review_id}/legal-holds": Op(
+        lambda r, n: {"reason": f"Civil claim {n} notified by the family's solicitors."}, _list("/reviews/{review_id}/legal-holds", "coordinator")),
+    # A hold is lifted once: the second officer is shown the form, and its post says it was already lifted (409).
+    "POST /legal-holds/{hold_id}/lift": Op(
+        lambda r, n: {"reason": f"The claim was settled ({n})."}, _list("/reviews/{review_id}/legal-holds", "coordinator", lambda h: (h["id"], h["active"]))),
     "PUT /reviews/{review_id}/submissions/{number}/letter": Op(
         lambda r, n: {}, _list("/reviews/{review_id}/submissions", "coordinator", lambda s: (s["number"], s.get("letter"))), file=_docx),
     "POST /qa-changes/{change_id}/events": Op(

@@ -63,6 +63,9 @@ CAN = {
     "qa_letter.attach": {"csp_chair", "csp_coordinator", "home_office"},
     "qa_changes.read": {"csp_chair", "csp_coordinator", "panel_chair", "home_office"},
     "qa_changes.mark": {"csp_chair", "csp_coordinator", "panel_chair"},
+    # Legal holds keep a review past its retention period: the case team sees them, the CSP's officers decide.
+    "legal_holds.read": CASE_TEAM,
+    "legal_holds.write": {"csp_chair", "csp_coordinator"},
 }
 
 

@@ -1,15 +1,15 @@
 """Partnerships (CSPs) and agencies: set up by an administrator, listed for everyone signed in."""
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy import func, select
 
 from app.audit import service as audit
 from app.auth.deps import AdminPrincipal, CurrentPrincipal
-from app.core.api import Page, PagingDep, SessionDep
+from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
 from app.core.errors import Conflict, NotFound
 from app.partnerships.models import Agency, Csp
-from app.partnerships.schemas import AgencyIn, AgencyOut, CspIn, CspOut
+from app.partnerships.schemas import AgencyIn, AgencyOut, CspIn, CspOut, CspPatch
 
 router = APIRouter(tags=["set-up"])
 
@@ -33,10 +33,26 @@ def list_csps(session: SessionDep, principal: CurrentPrincipal, paging: PagingDe
 
 
 @router.get("/csps/{csp_id}", response_model=CspOut)
-def get_csp(csp_id: str, session: SessionDep, principal: CurrentPrincipal) -> Csp:
+def get_csp(csp_id: str, response: Response, session: SessionDep, principal: CurrentPrincipal) -> Csp:
     csp = session.get(Csp, csp_id)
     if csp is None:
         raise NotFound("The partnership")
+    response.headers["ETag"] = etag(csp.version)
+    return csp
+
+
+@router.patch("/csps/{csp_id}", response_model=CspOut)
+def update_csp(csp_id: str, body: CspPatch, response: Response, session: SessionDep, admin: AdminPrincipal, if_match: IfMatch = None) -> Csp:
+    """Rename a partnership or set its retention period (years after a review ends). Needs If-Match."""
+    csp = session.get(Csp, csp_id)
+    if csp is None:
+        raise NotFound("The partnership")
+    require_if_match(if_match, csp.version, "partnership")
+    changes = audit.diff(csp, body.model_dump(exclude_unset=True))
+    if changes:
+        session.flush()
+        audit.record(session, review=None, entity_type="csp", entity_id=csp.id, event="update_csp", actor=admin.user, data={"code": csp.code}, changes=changes)
+    response.headers["ETag"] = etag(csp.version)
     return csp
 
 

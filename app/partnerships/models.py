@@ -10,6 +10,9 @@ from app.core.clock import now
 from app.core.db import Base
 from app.core.ids import new_id
 
+# Six years from conclusion: see README, "Retention". A partnership's administrator may set another.
+DEFAULT_RETENTION_YEARS = 6
+
 
 class Csp(Base):
     __tablename__ = "csps"
@@ -18,7 +21,12 @@ class Csp(Base):
     name: Mapped[str] = mapped_column(String(200))
     code: Mapped[str] = mapped_column(String(20), unique=True)
     region: Mapped[str] = mapped_column(String(100))
+    # Years a concluded review is kept before `dhr purge` deletes it (app/retention/rules.py).
+    retention_years: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_YEARS, server_default=str(DEFAULT_RETENTION_YEARS))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Agency(Base):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web.pages import admin, auth, common, home, parts, records, reviews, templates_admin
+from app.web.pages import admin, auth, common, home, parts, records, retention, reviews, templates_admin
 from app.web.templating import STATIC_DIR
 
-PAGE_ROUTERS = [auth.router, home.router, reviews.router, parts.router, records.router, templates_admin.router, admin.router]
+PAGE_ROUTERS = [auth.router, home.router, reviews.router, parts.router, records.router, templates_admin.router, retention.router, admin.router]
 
 
 def mount(app: FastAPI) -> None:

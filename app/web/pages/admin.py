@@ -11,7 +11,7 @@ from app.auth.schemas import UserIn, UserPatch
 from app.core.api import Paging
 from app.partnerships import api as partnerships_api
 from app.partnerships.models import Agency, Csp
-from app.partnerships.schemas import AgencyIn, CspIn
+from app.partnerships.schemas import AgencyIn, CspIn, CspPatch
 from app.web.calls import Refused
 from app.web.forms import FieldSpec, from_model
 from app.web.pages import forms_flow
@@ -36,7 +36,9 @@ def admin(web: SignedIn) -> Response:
     blocks = [
         {"type": "heading", "text": "Community Safety Partnerships"},
         {"type": "links", "items": [("Add a partnership", "/admin/csps/new")]},
-        {"type": "table", "head": ["Name", "Code", "Region"], "rows": [[c.name, c.code, c.region] for c in csps], "empty": "No partnerships yet."},
+        {"type": "table", "head": ["Name", "Code", "Region", "Retention", "Action"],
+         "rows": [[c.name, c.code, c.region, f"{c.retention_years} years after a review ends", {"href": f"/admin/csps/{c.id}/edit", "text": f"Change {c.code}"}] for c in csps],
+         "empty": "No partnerships yet."},
         {"type": "heading", "text": "Agencies"},
         {"type": "links", "items": [("Add an agency", "/admin/agencies/new")]},
         {"type": "table", "head": ["Name", "Kind", "Email"], "rows": [[a.name, humanise(a.kind), a.email] for a in agencies], "empty": "No agencies yet."},
@@ -44,7 +46,7 @@ def admin(web: SignedIn) -> Response:
         {"type": "links", "items": [("Add a user", "/admin/users/new")]},
         {"type": "table", "head": ["Name", "Email", "Roles", "Active", "Action"],
          "rows": [[u.name, u.email, ", ".join(humanise(r.role) + (f" ({names.get(r.csp_id or r.agency_id, '')})" if (r.csp_id or r.agency_id) else "") for r in u.roles),
-                   "Yes" if u.is_active else "No", {"href": f"/admin/users/{u.id}/edit", "text": f"Change {u.name}"}] for u in users]},
+                   _sign_in_status(u), {"href": f"/admin/users/{u.id}/edit", "text": f"Change {u.name}"}] for u in users]},
     ]
     return render(web, "part.html", title="Administration", blocks=blocks)
 
@@ -60,6 +62,32 @@ def add_csp(web: SignedIn, form: Posted) -> Response:
     _admin(web)
     return forms_flow.submit(web, form, fn=partnerships_api.create_csp, model=CspIn, specs=from_model(CspIn), title="Add a partnership",
                                    submit_text="Add the partnership", back="/admin", done="/admin", message="The partnership is added.")
+
+
+def csp_edit_fields(csp=None) -> list[FieldSpec]:
+    values = {n: getattr(csp, n) for n in CspPatch.model_fields} if csp is not None else {}
+    return from_model(CspPatch, values=values, labels={"retention_years": "Retention period in years"})
+
+
+CSP_EDIT_INTRO = ("A review is kept for the retention period after it concludes (or after the partnership decides not to review), "
+                  "then `dhr purge` deletes it, unless it is on legal hold. A change applies to every review of the partnership, including those already concluded.")
+
+
+@router.get("/admin/csps/{csp_id}/edit")
+def csp_edit_form(web: SignedIn, csp_id: str) -> Response:
+    _admin(web)
+    csp = fetch(web, partnerships_api.get_csp, csp_id=csp_id)
+    return form_page(web, title=f"Change {csp.name}", specs=csp_edit_fields(csp), submit="Save the partnership", back="/admin",
+                     version=csp.version, intro=CSP_EDIT_INTRO)
+
+
+@router.post("/admin/csps/{csp_id}/edit")
+def save_csp(web: SignedIn, form: Posted, csp_id: str) -> Response:
+    _admin(web)
+    csp = fetch(web, partnerships_api.get_csp, csp_id=csp_id)
+    return forms_flow.submit(web, form, fn=partnerships_api.update_csp, model=CspPatch, specs=csp_edit_fields(), title=f"Change {csp.name}",
+                             submit_text="Save the partnership", back="/admin", done="/admin", message="The partnership is saved.",
+                             editing=True, intro=CSP_EDIT_INTRO, csp_id=csp_id)
 
 
 @router.get("/admin/agencies/new")
@@ -109,9 +137,22 @@ def add_user(web: SignedIn, form: Posted) -> Response:
                                    title="Add a user", submit_text="Add the user", back="/admin", done="/admin", message="The user is added.")
 
 
+def _sign_in_status(user: User) -> str:
+    if not user.is_active:
+        return "No"
+    if user.sign_in_locked_until is not None:
+        return f"Locked until {user.sign_in_locked_until:%H:%M} UTC (failed sign-ins)"
+    return "Yes"
+
+
 def edit_fields(web: Web, user: User) -> list[FieldSpec]:
+    unlock = []
+    if user.sign_in_locked_until is not None:
+        unlock = [FieldSpec(name="unlock_sign_in", label="Unlock the account now", widget="checkbox", value=False,
+                            hint=f"Locked until {user.sign_in_locked_until:%H:%M} UTC after {user.failed_sign_ins} failed sign-ins in a row. "
+                                 "Unlock it once you know the person is the one trying to sign in.")]
     return [FieldSpec(name="name", label="Full name", required=True, value=user.name),
-            FieldSpec(name="is_active", label="The account may sign in", widget="checkbox", value=user.is_active), *role_fields(web, user)]
+            FieldSpec(name="is_active", label="The account may sign in", widget="checkbox", value=user.is_active), *unlock, *role_fields(web, user)]
 
 
 @router.get("/admin/users/{user_id}/edit")
@@ -119,7 +160,7 @@ def user_edit_form(web: SignedIn, user_id: str) -> Response:
     _admin(web)
     user = fetch(web, auth_api.get_user, user_id=user_id)
     return form_page(web, title=f"Change {user.name}", specs=edit_fields(web, user), submit="Save the user", back="/admin",
-                     intro="Turning off sign-in ends every session of the account at once. A user with several roles keeps the first shown here; use the API for more.")
+                     intro="Turning off sign-in ends every session of the account at once; turning it back on also ends a lock from failed sign-ins. A user with several roles keeps the first shown here; use the API for more.")
 
 
 @router.post("/admin/users/{user_id}/edit")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.auth.access import may
 from app.core.api import Paging
 from app.partnerships.models import Csp
+from app.retention import service as retention_service
 from app.reviews import api as reviews_api
 from app.reviews import service as reviews_service
 from app.reviews.schemas import EventIn, ReviewIn, ReviewPatch
@@ -76,6 +77,7 @@ def parts_menu(review, roles: set[str]) -> list[tuple[str, str]]:
         ("readiness.read", "readiness", "Readiness for the Home Office"),
         ("submissions.read", "submissions", "Home Office submissions"),
         ("proceedings.read", "proceedings", "Parallel proceedings"),
+        ("legal_holds.read", "legal-holds", "Legal holds and retention"),
         ("review.describe", "describe", "Library description and themes"),
     ]
     return [(f"{base}/{path}", title) for capability, path, title in parts if may(roles, capability)]
@@ -97,6 +99,7 @@ def review_page(web: SignedIn, review_id: str) -> Response:
         web, "review.html", title=review.reference, review=review, roles=roles, standing=standing,
         stages=definition.states, mermaid=diagram.mermaid(definition, row.state), history=list(reversed(history)), reads=reads,
         timeline=[(d, *rag(d)) for d in timeline], parts=parts_menu(row, roles),
+        holds=retention_service.active_holds(web.session, row.id) if may(roles, "legal_holds.read") else 0,
     )
 
 
