@@ -10,10 +10,13 @@ from sqlalchemy import text
 
 from app.actions.api import router as actions_router
 from app.auth.api import router as auth_router
+from app.auth.deps import current_principal
 from app.core import clock
 from app.core.api import install_error_handlers
+from app.core.openapi import document_responses
 from app.core.config import get_settings
 from app.core.db import get_engine
+from app.core.headers import SecurityHeaders
 from app.documents.api import router as documents_router
 from app.imrs.api import router as imrs_router
 from app.notifications.api import router as notifications_router
@@ -24,6 +27,7 @@ from app.partnerships.api import router as partnerships_router
 from app.people.api import router as people_router
 from app.proceedings.api import router as proceedings_router
 from app.reports.api import router as reports_router
+from app.retention.api import router as retention_router
 from app.reviews.api import router as reviews_router
 from app.submissions.api import router as submissions_router
 from app.terms.api import router as terms_router
@@ -58,13 +62,17 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Outermost, around Starlette's own error middleware, so even an unexpected 500 carries the headers.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())
     for router in (
         auth_router, partnerships_router, reviews_router, people_router, panel_router, terms_router,
         imrs_router, overview_router, actions_router, documents_router, notifications_router, proceedings_router, submissions_router,
-        reports_router,
+        reports_router, retention_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 
+    document_responses(app, sign_in=current_principal)  # every error each operation may answer, and the bearer scheme
     web_routes.mount(app)
     api_docs.mount(app)
 

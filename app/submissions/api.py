@@ -24,7 +24,10 @@ from app.workflow import engine
 router = APIRouter(tags=["home office"])
 # A review is submitted a handful of times; the bound also keeps a wild number out of the database driver.
 PackageVersion = Annotated[int, Path(ge=1, le=999, description="The package version: 1 for the submission, then each resubmission")]
-ZIP_RESPONSE = {200: {"content": {"application/zip": {}}, "description": "The package"}}
+ZIP_RESPONSE = {
+    200: {"content": {"application/zip": {}}, "description": "The package"},
+    409: {"description": "Not submitted yet: the detail says what to do first"},
+}
 FILE_RESPONSE = {200: {"content": {"application/pdf": {}, "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}}}
 
 
