@@ -273,8 +273,13 @@ def test_an_older_backup_is_restored_then_migrated(database_url, api, world, tmp
         command.upgrade(alembic_config(database_url), "head")  # whatever happened, leave the shared database at head
 
 
+# PostgreSQL only, so the SQLite pass neither runs nor skips them: pg_dump and pg_restore have no
+# part in a SQLite backup, which copies in with the backup API in one transaction (its tests are above).
+POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@POSTGRES_ONLY
 def test_a_failed_postgres_restore_leaves_the_old_data(database_url, api, world, tmp_path):
-    postgres_only(database_url)  # SQLite copies in with the backup API: one transaction, nothing to cut short
     Journey(api, world)
     path, _ = backup_of(tmp_path)
     Journey(api, world, csp="FENLAND")
@@ -292,13 +297,8 @@ def test_a_failed_postgres_restore_leaves_the_old_data(database_url, api, world,
         assert session.scalar(select(func.count()).select_from(Review)) == 2
 
 
-def postgres_only(database_url: str) -> None:
-    if make_url(database_url).get_backend_name() != "postgresql":
-        pytest.skip("PostgreSQL only: pg_dump and pg_restore have no part in a SQLite backup (its own tests run above)")
-
-
+@POSTGRES_ONLY
 def test_the_postgres_password_is_never_printed(database_url, api, world, tmp_path):
-    postgres_only(database_url)
     Journey(api, world)
     # The test server trusts local connections, so any password gets in: it must appear nowhere.
     with_password = make_url(database_url).set(password="s3cret-Pa55").render_as_string(hide_password=False)
@@ -310,8 +310,8 @@ def test_the_postgres_password_is_never_printed(database_url, api, world, tmp_pa
     assert "s3cret" not in done.stdout
 
 
+@POSTGRES_ONLY
 def test_a_pg_dump_older_than_the_server_is_refused_naming_both_versions(database_url, tmp_path, monkeypatch):
-    postgres_only(database_url)
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")

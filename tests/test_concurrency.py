@@ -14,7 +14,6 @@ from app.workflow import effects as effect_table
 from app.workflow.definition import Call
 from app.workflow.registry import get_registry
 from tests.journey import OVERVIEW, Journey
-from tests.support import ok
 
 D = dt.date
 

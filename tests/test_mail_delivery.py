@@ -20,7 +20,6 @@ from collections import Counter
 from email.policy import default as default_policy
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from sqlalchemy import select
 
-from app.auth.access import may, roles_for_imr, roles_on_review
+from app.auth.access import may, roles_for_imr
 from app.auth.deps import CurrentPrincipal
 from app.core.api import Page, SessionDep
 from app.core.config import get_settings

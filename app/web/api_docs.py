@@ -21,6 +21,7 @@ PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>API reference - Domestic Homicide Review case management</title>
+<link rel="icon" href="/assets/images/favicon.ico" sizes="48x48">
 <link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
 </head>
 <body>
