@@ -211,3 +211,57 @@ def test_an_effect_that_fails_half_way_leaves_nothing_written(app, api, world, m
     j.fire("chair", "decide_to_review", rationale="The definition in 3.8 is met.")
     assert j.review["state"] == "scoping"
     assert len(j.history()) == len(before_history) + 1
+
+
+# -- independent additions at once ----------------------------------------------------------------
+
+def _race_as(app, requests: list[tuple[str, str, dict]]) -> list:
+    """Like _race, each request with its own token: (token, path, body)."""
+    barrier = threading.Barrier(len(requests))
+    responses: list = [None] * len(requests)
+    errors: list[BaseException] = []
+
+    def run(index: int, token: str, path: str, body: dict) -> None:
+        try:
+            with TestClient(app, base_url="http://127.0.0.1") as client:
+                barrier.wait(timeout=30)
+                responses[index] = client.post(f"/api/v1{path}", json=body, headers={"Authorization": f"Bearer {token}"})
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, *request)) for i, request in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert all(not t.is_alive() for t in threads), "a request never finished"
+    return responses
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_people_and_chronology_added_to_one_review_at_once_all_apply(app, api, world, round_):
+    """Additions that do not conflict (people, each agency's chronology) queue on the review and all
+    succeed: nobody is told "someone else changed this" for a change no one else touched."""
+    j = Journey(api, world).to("evidence")
+    j.commission()
+    for agency in ("police", "health"):
+        j.imr_event(f"{agency}_author", agency, "acknowledge", author_name="Ivy Independent", author_role="Review officer", independence_confirmed=True)
+    history_before = len(j.history())
+    coordinator, police, health = (world.user(k).token for k in ("coordinator", "police_author", "health_author"))
+    requests = [(coordinator, f"/reviews/{j.id}/people", {"role": "other", "name": f"Invented Neighbour {n}", "pseudonym": f"Neighbour {n}"}) for n in range(4)]
+    for token, agency in ((police, "police"), (health, "health")):
+        requests += [(token, f"/imrs/{j.imrs[agency]}/chronology", {
+            "occurred_on": f"2025-06-0{n + 1}", "description": f"Contact {n} with Adult A.", "seen": ["Adult A"], "staff": "Practitioner 1", "interviewed": True,
+        }) for n in range(3)]
+    responses = _race_as(app, requests)
+    assert [r.status_code for r in responses] == [201] * len(requests), [r.text for r in responses if r.status_code != 201]
+
+    people = api.as_("coordinator").get(f"/reviews/{j.id}/people").json()["items"]
+    assert {p["pseudonym"] for p in people} >= {f"Neighbour {n}" for n in range(4)}
+    for agency in ("police", "health"):
+        entries = api.as_(f"{agency}_author").get(f"/imrs/{j.imrs[agency]}/chronology").json()["items"]
+        assert len(entries) == 3
+    history = j.history()
+    assert len(history) >= history_before + len(requests)
+    assert [e["seq"] for e in history] == list(range(1, len(history) + 1))

@@ -31,7 +31,7 @@ def visible_action(session: Session, principal: Principal, action_id: str) -> tu
     action = session.get(Action, action_id)
     if action is None:
         raise NotFound("The action")
-    review = session.get(Review, action.review_id)
+    review = engine.load_review(session, action.review_id)
     roles = roles_for_action(roles_on_review(session, principal, review), principal, action)
     if not may(roles, "action.read"):
         raise NotFound("The action")

@@ -25,10 +25,20 @@ DATABASE_FAULTS = (OperationalError, InterfaceError, PoolTimeout)
 SIMULTANEOUS_CHANGE = "Someone else changed this at the same moment, so your change was not applied. Reload and try again."
 
 
-def get_session() -> Iterator[Session]:
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CHANGING = "changing"  # session.info key: this request may change something
+
+
+def get_session(request: Request) -> Iterator[Session]:
     """One session per request; the route's work commits once, or nothing is written."""
     with session_scope() as session:
+        # A request that may change something locks the review it works on (workflow.engine.load_review).
+        session.info[CHANGING] = request.method not in SAFE_METHODS
         yield session
+
+
+def is_changing(session: Session) -> bool:
+    return bool(session.info.get(CHANGING))
 
 
 # scope="function": commit before the response is sent, so a reply never acknowledges a failed commit.

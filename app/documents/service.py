@@ -181,7 +181,7 @@ def visible_document(session: Session, principal: Principal, document_id: str) -
     document = session.get(Document, document_id)
     if document is None:
         raise NotFound("The document")
-    review = session.get(Review, document.review_id)
+    review = engine.load_review(session, document.review_id)
     if not may_read(session, principal, roles_on_review(session, principal, review), document):
         raise NotFound("The document")
     return document, review

@@ -24,7 +24,7 @@ def visible_imr(session: Session, principal: Principal, imr_id: str) -> tuple[Im
     imr = session.get(Imr, imr_id)
     if imr is None:
         raise NotFound("The IMR")
-    review = session.get(Review, imr.review_id)
+    review = engine.load_review(session, imr.review_id)
     roles = roles_for_imr(roles_on_review(session, principal, review), principal, imr)
     if not may(roles, "imr.read"):
         raise NotFound("The IMR")

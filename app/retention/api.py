@@ -11,7 +11,6 @@ from app.core.errors import NotFound
 from app.retention import service
 from app.retention.models import LegalHold
 from app.retention.schemas import LegalHoldIn, LegalHoldLiftIn, LegalHoldOut, LegalHoldPage
-from app.reviews.models import Review
 from app.reviews.service import require, visible_review
 from app.workflow import engine
 
@@ -40,7 +39,7 @@ def _visible(session: Session, principal, hold_id: str) -> tuple[LegalHold, set[
     hold = session.get(LegalHold, hold_id)
     if hold is None:
         raise NotFound("The legal hold")
-    roles = roles_on_review(session, principal, session.get(Review, hold.review_id))
+    roles = roles_on_review(session, principal, engine.load_review(session, hold.review_id))
     if not may(roles, "legal_holds.read"):
         raise NotFound("The legal hold")
     return hold, roles

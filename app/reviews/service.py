@@ -22,7 +22,7 @@ DEFAULT_WORKFLOW = "dhr-2011"
 
 def visible_review(session: Session, principal: Principal, review_id: str, capability: str = "review.read") -> tuple[Review, set[str]]:
     """The review and the caller's roles on it; 404 when it is absent or not theirs to see."""
-    review = session.get(Review, review_id)
+    review = engine.load_review(session, review_id)
     if review is None:
         raise NotFound("The review")
     roles = roles_on_review(session, principal, review)

@@ -13,7 +13,6 @@ from app.core.api import Page, SessionDep
 from app.core.errors import NotFound
 from app.documents.api import file_response, read_upload
 from app.documents.models import Document
-from app.reviews.models import Review
 from app.reviews.service import require, visible_review
 from app.submissions import service
 from app.submissions.manifest import schema as manifest_schema_document
@@ -128,7 +127,7 @@ def list_qa_changes(review_id: str, session: SessionDep, principal: CurrentPrinc
 def qa_change_event(change_id: str, body: QaChangeEventIn, session: SessionDep, principal: CurrentPrincipal) -> QaChangeOut:
     """`made` with how it was made, or `reopen` with why; confirm_changes_made waits until every change is made."""
     change = session.get(QaChange, change_id)
-    review = session.get(Review, change.review_id) if change else None
+    review = engine.load_review(session, change.review_id) if change else None
     roles = roles_on_review(session, principal, review) if review else set()
     if change is None or not may(roles, "qa_changes.read"):
         raise NotFound("The QA change")

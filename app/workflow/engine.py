@@ -17,6 +17,7 @@ from transitions import Machine, MachineError
 from app.audit import service as audit
 from app.auth.access import Principal, is_agency_only
 from app.core import clock, faults
+from app.core.api import is_changing
 from app.core.db import is_postgres
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.reviews.models import Review
@@ -77,6 +78,14 @@ def lock_review(session: Session, review_id: str) -> Review | None:
     if is_postgres(session):
         query = query.with_for_update()
     return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+
+def load_review(session: Session, review_id: str) -> Review | None:
+    """The review a request works on. A request that may change something locks it first (on
+    PostgreSQL; SQLite's write transactions are serial already), before reading it: changes to one
+    review then queue instead of failing on its version with "someone else changed this" when nobody
+    touched what they change. Reads never wait."""
+    return lock_review(session, review_id) if is_changing(session) else session.get(Review, review_id)
 
 
 def parse_data(transition: TransitionDef, raw: dict[str, Any] | None) -> dict[str, Any]:
