@@ -392,3 +392,40 @@ def test_a_fault_point_stops_only_a_test_process():
         done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == expected, (env_name, done.returncode, done.stderr)
         assert ("still running" in done.stdout) == (expected == 0)
+
+
+def test_a_failed_background_round_is_logged_without_what_the_error_says(monkeypatch, caplog):
+    """The loop inside `dhr serve` outlives a failed round and logs where it failed, never the error's
+    message: a database error's message can quote the row it was writing."""
+    import asyncio
+    import logging
+
+    from sqlalchemy.exc import IntegrityError
+
+    from app.notifications import worker
+
+    secret = "Invented Victim Name 7c1e"
+    rounds: list[int] = []
+
+    def failing_round(*_args, **_kwargs):
+        rounds.append(1)
+        raise IntegrityError("INSERT INTO people ...", {"name": secret}, Exception(f"DETAIL: Key (name)=({secret}) already exists."))
+
+    monkeypatch.setattr(worker, "run_once", failing_round)
+    monkeypatch.setattr(worker, "dispatch", failing_round)
+    monkeypatch.setenv("DHR_MAIL_DISPATCH_INTERVAL_SECONDS", "1")
+    from app.core.config import get_settings
+    get_settings.cache_clear()
+
+    async def two_rounds() -> None:
+        task = asyncio.create_task(worker.background_loop())
+        await asyncio.sleep(1.5)  # the first round fails; the loop goes on to a second
+        task.cancel()
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(two_rounds())
+    get_settings.cache_clear()
+    assert len(rounds) >= 2, "the loop stopped after a failed round"
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "failed (IntegrityError at " in logged
+    assert secret not in logged and secret not in caplog.text

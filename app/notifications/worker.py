@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+import traceback
 from typing import Callable
 
 from app.core import clock
@@ -41,6 +42,10 @@ async def background_loop() -> None:
                 sent = await asyncio.to_thread(dispatch)
                 if sent.sent or sent.retrying or sent.failed:
                     log.info(sent.summary(sender_for(settings).describe()))
-        except Exception:  # the loop must outlive one failed round; the next one retries
-            log.exception("background sweep or mail round failed; retrying in %s seconds", settings.mail_dispatch_interval_seconds)
+        except Exception as exc:  # the loop must outlive one failed round; the next one retries
+            # Where it failed, never what the error says: a database error's message can quote a row.
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
+            log.error("background sweep or mail round failed (%s at %s); retrying in %s seconds",
+                      type(exc).__name__, where, settings.mail_dispatch_interval_seconds)
         await asyncio.sleep(settings.mail_dispatch_interval_seconds)
