@@ -29,7 +29,8 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.server.refused:
-            return "550 5.1.1 No such mailbox here"
+            # As real servers do, the refusal quotes the address: it must not reach the logs.
+            return f"550 5.1.1 <{address}>: Recipient address rejected: no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

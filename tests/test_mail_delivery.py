@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import logging
 import os
 import re
 import subprocess
@@ -217,7 +218,7 @@ def test_a_crash_after_the_server_accepted_a_message_resends_only_that_one_with_
 
 # -- 3. an address refused for good --------------------------------------------------------------
 
-def test_a_refused_address_fails_only_its_message_and_the_coordinator_can_retry_it(smtp, api, world):
+def test_a_refused_address_fails_only_its_message_and_the_coordinator_can_retry_it(smtp, api, world, caplog):
     """A 550 for the IMR author (guidance 8.4: the agency is told when an IMR is commissioned) fails
     that one message for good; the others go. The coordinator finds it, fixes the cause, retries it;
     the retry is in the review's history; a message already sent cannot be retried."""
@@ -225,7 +226,11 @@ def test_a_refused_address_fails_only_its_message_and_the_coordinator_can_retry_
     j.commission(agencies=("police",))
     smtp.refuse("police_author@dhr.example")
 
-    output = sweep("2026-01-21")
+    with caplog.at_level(logging.DEBUG):
+        output = sweep("2026-01-21")
+    # The log names the message, never the address the server's reply quotes.
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("dhr"))  # not the test server's own log
+    assert "refused for good" in ours and "police_author@dhr.example" not in ours
     page = outbox(api)
     assert page["total"] == 3
     assert mail_summary(output) == {"via": f"SMTP 127.0.0.1:{smtp.port}", "sent": 2, "retry": 0, "failed": 1}

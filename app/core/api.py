@@ -143,7 +143,9 @@ def install_error_handlers(app: FastAPI) -> None:
             # PostgreSQL's deadlock or serialisation failure: a concurrent change won and this one was rolled back.
             return JSONResponse({"detail": SIMULTANEOUS_CHANGE}, status_code=409)
         # The class names only: the statement's parameters may hold personal data.
-        log.warning("database unavailable during %s %s: %s (%s)", request.method, request.url.path, type(exc).__name__, cause)
+        # The route's template, never the concrete path: a calendar feed's path is its secret.
+        route = getattr(request.scope.get("route"), "path", "(unmatched)")
+        log.warning("database unavailable during %s %s: %s (%s)", request.method, route, type(exc).__name__, cause)
         return JSONResponse(
             {
                 "detail": "The database is not available just now, so this request could not be completed. Try again "

@@ -113,7 +113,8 @@ def dispatch(*, echo: Callable[[str], None] | None = None) -> DispatchResult:
             result.error = _describe(exc)
             _mark_retry(batch, result.error)
             result.retrying += len(batch)
-            log.warning("mail server unavailable (%s); %s message(s) will be retried", result.error, len(batch))
+            # The class only: a server's reply can quote an address (the full reason is on the messages).
+            log.warning("mail server unavailable (%s); %s message(s) will be retried", type(exc).__name__, len(batch))
             return result
         try:
             for position, message in enumerate(batch):
@@ -122,13 +123,13 @@ def dispatch(*, echo: Callable[[str], None] | None = None) -> DispatchResult:
                 except PermanentFailure as exc:
                     _mark(message.id, status="failed", last_error=str(exc)[:1000])
                     result.failed += 1
-                    log.warning("message %s refused for good: %s", message.id, exc)
+                    log.warning("message %s refused for good by the mail server (its reason is on the message in the outbox)", message.id)
                     continue
                 except (smtplib.SMTPException, OSError) as exc:
                     result.error = _describe(exc)
                     _mark_retry(batch[position:], result.error)
                     result.retrying += len(batch) - position
-                    log.warning("sending failed (%s); %s message(s) will be retried", result.error, len(batch) - position)
+                    log.warning("sending failed (%s); %s message(s) will be retried", type(exc).__name__, len(batch) - position)
                     return result
                 faults.point("dispatch.after_send")  # the server has it; we have not recorded that yet
                 _mark_sent(message)
