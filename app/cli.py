@@ -18,10 +18,28 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes"),
 ) -> None:
     """Serve the web interface and API, with the deadline sweep running."""
+    import os
+    import shutil
+
     import uvicorn
 
-    typer.echo(f"Serving on http://{host}:{port}: sign in at / (API docs at /api/docs); deadline sweep running.")
-    uvicorn.run("app.asgi:application", host=host, port=port, workers=workers, proxy_headers=True)
+    from app.core import metrics_dir
+    from app.core.config import get_settings
+    from app.core.logs import log_config
+
+    # Each worker's request metrics go to files here, summed at each scrape (prometheus-client's
+    # multiprocess mode). Set before anything imports prometheus_client: it reads the variable then.
+    own_dir = None if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else metrics_dir.fresh()
+    if own_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own_dir)
+    typer.echo(f"Serving on http://{host}:{port}: sign in at / (API docs at /api/docs); deadline sweep running.", err=True)  # stdout holds only log lines
+    try:
+        # uvicorn's access log is off: app/core/observe.py writes one line per request by route template instead.
+        uvicorn.run("app.asgi:application", host=host, port=port, workers=workers, proxy_headers=True,
+                    log_config=log_config(get_settings().log_style), access_log=False)
+    finally:
+        if own_dir:
+            shutil.rmtree(own_dir, ignore_errors=True)
 
 
 @app.command()

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from app.actions.api import router as actions_router
 from app.auth.api import router as auth_router
@@ -15,8 +14,9 @@ from app.core import clock
 from app.core.api import install_error_handlers
 from app.core.openapi import document_responses
 from app.core.config import get_settings
-from app.core.db import get_engine
 from app.core.headers import SecurityHeaders
+from app.core import metrics, readiness
+from app.core.observe import RequestContext
 from app.documents.api import router as documents_router
 from app.imrs.api import router as imrs_router
 from app.notifications.api import router as notifications_router
@@ -41,6 +41,7 @@ API_PREFIX = "/api/v1"
 def create_app(*, run_sweep: bool = False) -> FastAPI:
     settings = get_settings()
     get_registry()  # validate the workflow definitions now: a fault stops start-up with its name
+    schema_head = readiness.migrations_head()  # part of the code: read once, compared on every /readyz
     if settings.clock_today:
         import datetime as dt
 
@@ -64,7 +65,8 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
     install_error_handlers(app)
     # Outermost, around Starlette's own error middleware, so even an unexpected 500 carries the headers.
     build_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())
+    # Inside it, the request id, latency and access line of every request, errors included (app/core/observe.py).
+    app.build_middleware_stack = lambda: SecurityHeaders(RequestContext(build_stack()))
     for router in (
         auth_router, partnerships_router, reviews_router, people_router, panel_router, terms_router,
         imrs_router, overview_router, actions_router, documents_router, notifications_router, proceedings_router, submissions_router,
@@ -82,11 +84,8 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
-        try:
-            with get_engine().connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # report, don't crash: this is what a load balancer asks
-            return JSONResponse({"status": "unavailable", "detail": type(exc).__name__}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        return readiness.check(schema_head)
+
+    app.add_route("/metrics", metrics.metrics, include_in_schema=False)
 
     return app

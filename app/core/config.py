@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
     mail_claim_seconds: int = 300
     # Fixes today's date for demonstrations and tests; refused in production.
     clock_today: str | None = None
+    # Log lines of `dhr serve`: json (one object per line) or text; unset, json in production, text otherwise.
+    log_format: Literal["json", "text"] | None = None
+    # Who may read /metrics: with a token, whoever sends it as "Authorization: Bearer <token>"; without,
+    # only a direct connection from this machine (127.0.0.1 or ::1, not through a proxy).
+    metrics_token: str | None = None
 
     @model_validator(mode="after")
     def refuse_unsafe_production(self) -> "Settings":
@@ -68,6 +74,10 @@ class Settings(BaseSettings):
             if self.clock_today:
                 raise ValueError("DHR_CLOCK_TODAY may not be set in production: remove it")
         return self
+
+    @property
+    def log_style(self) -> str:
+        return self.log_format or ("json" if self.env == "production" else "text")
 
 
 @lru_cache
