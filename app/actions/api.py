@@ -16,6 +16,7 @@ from app.core import clock
 from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.deadlines import service as deadlines
+from app.deadlines.models import Deadline
 from app.overview.models import Recommendation
 from app.partnerships.models import Agency
 from app.reviews.models import Review
@@ -38,12 +39,19 @@ def visible_action(session: Session, principal: Principal, action_id: str) -> tu
     return action, review, roles
 
 
-def _out(session: Session, action: Action, review: Review, principal: Principal, roles: set[str]) -> ActionOut:
-    rec = session.get(Recommendation, action.recommendation_id)
-    deadline = deadlines.find(session, review_id=review.id, kind="action", subject_id=action.id)
+_UNSET = object()
+
+
+def _out(session: Session, action: Action, review: Review, principal: Principal, roles: set[str], *,
+         recommendation_number: int | None = None, deadline=_UNSET) -> ActionOut:
+    """One action; a list passes its recommendation's number and deadline, read for every row at once."""
+    if recommendation_number is None:
+        recommendation_number = session.get(Recommendation, action.recommendation_id).number
+    if deadline is _UNSET:
+        deadline = deadlines.find(session, review_id=review.id, kind="action", subject_id=action.id)
     fields = {name: getattr(action, name) for name in ActionOut.model_fields if hasattr(action, name) and name != "deadline"}
     fields.update(
-        recommendation_number=rec.number,
+        recommendation_number=recommendation_number,
         reference=review.reference,
         deadline=deadline_out(deadline, clock.today(), deadline_titles(review), review.reference) if deadline else None,
         allowed_events=engine.allowed_events(session, subject=action, review=review, actor=principal, roles=roles),
@@ -88,14 +96,22 @@ def list_actions(
         query = query.where(Action.lead_agency_id == lead_agency_id)
     if state:
         query = query.where(Action.state == state)
-    rows = session.execute(query.order_by(Action.target_date.is_(None), Action.target_date, Review.reference)).all()
-    review_roles = roles_on_reviews(session, principal, list({r.id: r for _a, r in rows}.values()))
+    rows = session.execute(
+        query.add_columns(Recommendation.number).join(Recommendation, Recommendation.id == Action.recommendation_id)
+        .order_by(Action.target_date.is_(None), Action.target_date, Review.reference)
+    ).all()
+    review_roles = roles_on_reviews(session, principal, list({r.id: r for _a, r, _n in rows}.values()))
+    # Every row's deadline in one query (not one per action), through the (review, kind, subject) index.
+    action_ids = [a.id for a, _r, _n in rows]
+    found = {d.subject_id: d for d in session.scalars(select(Deadline).where(
+        Deadline.review_id.in_({a.review_id for a, _r, _n in rows}), Deadline.kind == "action", Deadline.subject_id.in_(action_ids)
+    ))} if action_ids else {}
     items = []
-    for action, review in rows:
+    for action, review, number in rows:
         roles = roles_for_action(review_roles[review.id], principal, action)
         if not may(roles, "action.read"):
             continue
-        out = _out(session, action, review, principal, roles)
+        out = _out(session, action, review, principal, roles, recommendation_number=number, deadline=found.get(action.id))
         if deadline_status is None or (out.deadline is not None and out.deadline.status == deadline_status):
             items.append(out)
     return {"items": items[paging.offset : paging.offset + paging.limit], "total": len(items)}

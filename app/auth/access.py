@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select, union
+from sqlalchemy.orm import Session, aliased
 
 from app.actions.models import Action
 from app.auth.models import AGENCY_ROLES, CSP_ROLES, User
@@ -105,22 +105,24 @@ class Principal:
 
 
 def review_visibility(principal: Principal) -> ColumnElement[bool]:
-    """A WHERE clause selecting the reviews this person may see (one query, no per-row checks)."""
-    clauses: list[ColumnElement[bool]] = []
+    """A WHERE clause selecting the reviews this person may see (one query, no per-row checks).
+
+    One `id IN (... UNION ...)` rather than an OR of conditions: PostgreSQL cannot use an index for an
+    OR that mixes columns and subqueries, so it read the whole reviews table for every list.
+    """
+    visible = aliased(Review)  # the inner selects must not correlate with the outer query's reviews
+    branches = [select(PanelMember.review_id).where(PanelMember.user_id == principal.id)]
     if principal.csp_roles:
-        clauses.append(Review.csp_id.in_(list(principal.csp_roles)))
-    clauses.append(
-        Review.id.in_(select(PanelMember.review_id).where(PanelMember.user_id == principal.id))
-    )
+        branches.append(select(visible.id).where(visible.csp_id.in_(list(principal.csp_roles))))
     if principal.agency_roles:
         agencies = list(principal.agency_roles)
-        clauses.append(Review.id.in_(select(Imr.review_id).where(Imr.agency_id.in_(agencies))))
+        branches.append(select(Imr.review_id).where(Imr.agency_id.in_(agencies)))
         managed = list(principal.agencies_with("agency_manager"))
         if managed:
-            clauses.append(Review.id.in_(select(Action.review_id).where(Action.lead_agency_id.in_(managed))))
+            branches.append(select(Action.review_id).where(Action.lead_agency_id.in_(managed)))
     if principal.is_home_office:
-        clauses.append(Review.first_submitted_on.is_not(None))
-    return or_(*clauses) if clauses else false()
+        branches.append(select(visible.id).where(visible.first_submitted_on.is_not(None)))
+    return Review.id.in_(union(*branches) if len(branches) > 1 else branches[0])
 
 
 def roles_on_review(session: Session, principal: Principal, review: Review) -> set[str]:

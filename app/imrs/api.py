@@ -13,6 +13,7 @@ from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.api import IfMatch, Page, SessionDep, etag, require_if_match
 from app.core.errors import Conflict, Forbidden, Invalid
+from app.deadlines.models import Deadline
 from app.imrs import service
 from app.imrs.models import ChronologyEntry, Imr
 from app.imrs.schemas import ChronologyIn, ChronologyOut, CombinedChronologyOut, ImrCommissionIn, ImrEventIn, ImrOut, ImrPatch
@@ -40,8 +41,14 @@ def list_imrs(review_id: str, session: SessionDep, principal: CurrentPrincipal) 
     query = select(Imr).where(Imr.review_id == review.id)
     if not may(roles, "imrs.read_all"):
         query = query.where(Imr.agency_id.in_(list(principal.agency_roles)))
-    imrs = session.scalars(query.order_by(Imr.commissioned_on, Imr.id)).all()
-    items = [service.imr_out(session, imr, review, principal, roles, with_events=False) for imr in imrs]
+    rows = session.execute(query.add_columns(Agency.name).join(Agency, Agency.id == Imr.agency_id).order_by(Imr.commissioned_on, Imr.id)).all()
+    imrs = [imr for imr, _name in rows]
+    # Every IMR's deadline in one query, not one per IMR.
+    found = {d.subject_id: d for d in session.scalars(
+        select(Deadline).where(Deadline.review_id == review.id, Deadline.kind == "imr")
+    )}
+    items = [service.imr_out(session, imr, review, principal, roles, with_events=False, agency_name=name, deadline=found.get(imr.id))
+             for imr, name in rows]
     if imrs:  # the list carries each IMR's content
         audit.record(session, review=review, entity_type="review", entity_id=review.id, event="read_imrs", actor=principal.user,
                      data={"imr_ids": [imr.id for imr in imrs]})

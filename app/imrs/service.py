@@ -63,13 +63,20 @@ def commission(session: Session, *, review: Review, agency_id: str, due_on: dt.d
     return imr
 
 
-def imr_out(session: Session, imr: Imr, review: Review, principal: Principal, roles: set[str], *, with_events: bool = True) -> ImrOut:
-    agency = session.get(Agency, imr.agency_id)
-    deadline = find_deadline(session, review_id=review.id, kind="imr", subject_id=imr.id)
+_UNSET = object()
+
+
+def imr_out(session: Session, imr: Imr, review: Review, principal: Principal, roles: set[str], *, with_events: bool = True,
+            agency_name: str | None = None, deadline=_UNSET) -> ImrOut:
+    """One IMR; a list passes each agency's name and deadline, read for every row at once."""
+    if agency_name is None:
+        agency_name = session.get(Agency, imr.agency_id).name
+    if deadline is _UNSET:
+        deadline = find_deadline(session, review_id=review.id, kind="imr", subject_id=imr.id)
     fields = {name: getattr(imr, name) for name in ImrOut.model_fields if hasattr(imr, name) and name != "deadline"}
     fields.update(
         reference=review.reference,
-        agency_name=agency.name,
+        agency_name=agency_name,
         deadline=deadline_out(deadline, clock.today(), deadline_titles(review), review.reference) if deadline else None,
         allowed_events=engine.allowed_events(session, subject=imr, review=review, actor=principal, roles=roles) if with_events else None,
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import func, select
 
 from app.audit import service as audit
-from app.auth.access import may, review_visibility, roles_on_reviews
+from app.auth.access import is_agency_only, may, review_visibility, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
@@ -63,7 +63,9 @@ def list_reviews(
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     reviews = session.scalars(query.order_by(Review.notified_on.desc(), Review.reference).limit(paging.limit).offset(paging.offset)).all()
     roles = roles_on_reviews(session, principal, list(reviews))
-    items = [service.review_out(session, r, principal, roles[r.id], with_events=False) for r in reviews]
+    agency_only = [r.id for r in reviews if is_agency_only(roles[r.id])]
+    mine = service.agency_subjects(session, principal, agency_only) if agency_only else None
+    items = [service.review_out(session, r, principal, roles[r.id], with_events=False, mine=mine) for r in reviews]
     return {"items": items, "total": total}
 
 
@@ -191,7 +193,9 @@ def list_deadlines(
     rows = session.execute(query.order_by(Deadline.due_on, Deadline.kind)).all()
     reviews = {review.id: review for _d, review in rows}
     roles = roles_on_reviews(session, principal, list(reviews.values()))
-    shown = {rid: {d.id for d in service.visible_deadlines(session, principal, r, roles[rid])} for rid, r in reviews.items()}
+    agency_only = [rid for rid in reviews if is_agency_only(roles[rid])]
+    mine = service.agency_subjects(session, principal, agency_only) if agency_only else None
+    shown = {rid: {d.id for d in service.visible_deadlines(session, principal, r, roles[rid], mine)} for rid, r in reviews.items()}
     titles = {rid: service.deadline_titles(r) for rid, r in reviews.items()}
     visible = [
         service.deadline_out(deadline, today, titles[review.id], review.reference)

@@ -43,7 +43,7 @@ class Review(Base):
     family_response: Mapped[str | None] = mapped_column(String(30))
     family_disagreements: Mapped[str | None] = mapped_column(Text)
     signed_off_on: Mapped[dt.date | None]
-    first_submitted_on: Mapped[dt.date | None]
+    first_submitted_on: Mapped[dt.date | None] = mapped_column(index=True)  # the Home Office sees these (review_visibility)
     submitted_on: Mapped[dt.date | None]
     qa_outcome: Mapped[str | None] = mapped_column(String(40))
     qa_received_on: Mapped[dt.date | None]
