@@ -91,26 +91,7 @@ def test_two_people_editing_one_overview_report_cannot_overwrite_each_other(api,
 
 def _race(app, token: str, requests: list[tuple[str, dict]]) -> list:
     """Send each request from its own thread and its own client, all released at once."""
-    barrier = threading.Barrier(len(requests))
-    responses: list = [None] * len(requests)
-    errors: list[BaseException] = []
-
-    def run(index: int, path: str, body: dict) -> None:
-        try:
-            with TestClient(app, base_url="http://127.0.0.1") as client:
-                barrier.wait(timeout=30)
-                responses[index] = client.post(f"/api/v1{path}", json=body, headers={"Authorization": f"Bearer {token}"})
-        except BaseException as exc:  # reported in the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, path, body)) for i, (path, body) in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not errors, errors
-    assert all(not t.is_alive() for t in threads), "a request never finished"
-    return responses
+    return _race_as(app, [(token, path, body) for path, body in requests])
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -216,7 +197,7 @@ def test_an_effect_that_fails_half_way_leaves_nothing_written(app, api, world, m
 # -- independent additions at once ----------------------------------------------------------------
 
 def _race_as(app, requests: list[tuple[str, str, dict]]) -> list:
-    """Like _race, each request with its own token: (token, path, body)."""
+    """Send each request (token, path, body) from its own thread and its own client, all released at once."""
     barrier = threading.Barrier(len(requests))
     responses: list = [None] * len(requests)
     errors: list[BaseException] = []
