@@ -144,7 +144,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": SIMULTANEOUS_CHANGE}, status_code=409)
         # The class names only: the statement's parameters may hold personal data.
         # The route's template, never the concrete path: a calendar feed's path is its secret.
-        route = getattr(request.scope.get("route"), "path", "(unmatched)")
+        from app.core.observe import route_template  # here: observe's metrics import the models, which import this module
+
+        route = route_template(request.scope)
         log.warning("database unavailable during %s %s: %s (%s)", request.method, route, type(exc).__name__, cause)
         return JSONResponse(
             {
