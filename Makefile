@@ -4,6 +4,7 @@
 #   make run                                   migrate, load demo data if the database is new, serve on :8000
 #   make test                                  whole suite on SQLite and PostgreSQL
 #   make test PYTEST_ARGS="-k deadlines -x"    pass arguments to pytest
+#   make bench                                 the national benchmark in PostgreSQL (about 8 min; ARGS=--quick: 2 min)
 #   make bench-documents                       time the largest Overview Report (a benchmark, not a test)
 #   make templates                             rebuild docx_templates/ from scripts/build_docx_templates.py
 #   make clean                                 remove var/ and test leftovers (keeps .venv)
@@ -16,7 +17,7 @@ DHR = $(VENV)/bin/dhr
 STAMP = $(VENV)/.installed
 # PYTEST_ARGS: extra pytest arguments, from the command line or the environment (empty by default).
 
-.PHONY: venv run test clean bench-documents templates
+.PHONY: venv run test clean bench bench-documents templates
 
 venv: $(STAMP)
 
@@ -88,6 +89,16 @@ test: $(STAMP)
 	    echo "make: pytest exited with status $$rc (SQLite only; PostgreSQL tests skipped)"; \
 	    exit $$rc; \
 	fi
+
+# The load tool (Locust) is an extra of its own: only the benchmark needs it.
+BENCH_STAMP = $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	@echo "make: installing the benchmark's extras (pip install -e '.[dev,bench]')"
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/run.py $(ARGS)
 
 bench-documents: $(STAMP)
 	$(PY) benchmarks/documents.py

@@ -12,6 +12,7 @@ passes or fails.
 from __future__ import annotations
 
 import argparse
+import json
 import datetime as dt
 import os
 import statistics
@@ -118,6 +119,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="default: a throwaway SQLite file")
+    parser.add_argument("--json", action="store_true", help="end with one line of JSON (for benchmarks/run.py)")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF conversion")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="dhr-bench-")
     os.environ["DHR_DATABASE_URL"] = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
@@ -157,7 +160,9 @@ def main() -> None:
     for (kind, variant), (times, size) in results.items():
         print(f"{kind + ' (' + variant + ')':<34} {min(times):7.3f} {statistics.median(times):7.3f} {max(times):7.3f} {size / 1024:8.0f} KB")
 
-    if pdf.available():
+    if args.no_pdf:
+        pass
+    elif pdf.available():
         with session_scope() as session:
             from sqlalchemy import select
 
@@ -169,6 +174,9 @@ def main() -> None:
         print(f"\nPDF of the largest Overview Report (LibreOffice): {time.perf_counter() - t0:.1f} s, {len(converted) / 1024:.0f} KB")
     else:
         print("\nPDF: LibreOffice (soffice) is not installed here; not measured.")
+    if args.json:
+        largest = results[("overview_report", "restricted")][0] + results[("overview_report", "publication")][0]
+        print(json.dumps({"overview_report_max_seconds": max(largest), "overview_report_median_seconds": statistics.median(largest)}))
 
 
 if __name__ == "__main__":
