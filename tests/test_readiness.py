@@ -110,3 +110,39 @@ def test_an_overdue_overview_needs_an_agreed_extension(api, world):
     assert failing["extension_for_overdue_period"]["where"] == "deadlines.overview_report"
     j.fire(j.chair, "agree_extension", deadline="overview_report", new_due_on=j.day.replace(year=j.day.year + 1).isoformat(), reason="Criminal trial delayed the IMRs")
     assert "extension_for_overdue_period" not in {c["id"] for c in _checks(j)["checks"] if not c["passed"]}
+
+
+def test_views_show_the_check_of_the_review_as_it_is_and_submit_always_checks_afresh(api, world):
+    """The review's answer and page reuse the last readiness result while nothing changed
+    (app/documents/readiness_cache.py); a change through the service shows at once, and `submit`
+    judges the review as it is even when a view's answer was remembered (8.19, 11.1)."""
+    from sqlalchemy import text
+
+    from app.core.db import get_engine
+
+    j = Journey(api, world).to("csp_signoff")
+    chair = j.as_(j.chair)
+    assert "submit" in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
+    j.fire(j.chair, "return_to_panel", reason="Names remain in the text")
+    _edit_overview(j, analysis="Zoë was not asked about coercive control.")
+    j.fire("panel_chair", "present_overview")
+    j.fire("panel_chair", "approve_overview")
+    j.fire("panel_chair", "record_family_response", shared_on=j.day.isoformat(), response="agreed")
+    # Changed through the service: the next view judges afresh and withholds submission.
+    assert "submit" not in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
+    assert "submit" not in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]  # remembered, same answer
+
+    # Mended behind the service's back (no history row), the remembered answer stays...
+    with get_engine().begin() as conn:
+        conn.execute(text("UPDATE overviews SET analysis = 'Adult A was not asked about coercive control.' WHERE review_id = :r"), {"r": j.id})
+    assert "submit" not in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
+    # ...but submitting judges the review as it now is, and it goes.
+    assert j.fire(j.chair, "submit")["state"] == "submitted"
+
+    # And the other way: broken behind the service's back after a view said it may go, submit refuses.
+    j2 = Journey(api, world).to("csp_signoff")
+    assert "submit" in ok(j2.as_(j2.chair).get(f"/reviews/{j2.id}"))["allowed_events"]
+    with get_engine().begin() as conn:
+        conn.execute(text("UPDATE overviews SET analysis = 'Zoë was not asked about coercive control.' WHERE review_id = :r"), {"r": j2.id})
+    refused = j2.fire(j2.chair, "submit", expect=409)
+    assert refused["failed_guards"][0]["guard"] == "readiness_check_passes" and "Zoë" in refused["failed_guards"][0]["reason"]

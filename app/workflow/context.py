@@ -30,6 +30,9 @@ class EventContext:
     changes: dict[str, list[Any]] = field(default_factory=dict)
     # The readiness check's results, when a guard ran it: effects reuse them rather than render again.
     readiness: list | None = None
+    # Judged only to show what may be done (event_standing), not to fire: a costly guard may answer
+    # from its cache of the unchanged review (app/documents/readiness_cache.py).
+    for_display: bool = False
 
     def set(self, obj: Any, attribute: str, value: Any) -> None:
         """Change a field and remember the change for the history row."""

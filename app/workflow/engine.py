@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 from transitions import Machine, MachineError
 
 from app.audit import service as audit
@@ -71,10 +72,11 @@ def review_definition(review: Review) -> WorkflowDef:
     return get_registry().get(review.workflow_name, review.workflow_version)
 
 
-def lock_review(session: Session, review_id: str) -> Review | None:
+def lock_review(session: Session, review_id: str, *options: ORMOption) -> Review | None:
     """Load a review for change. PostgreSQL locks the row so concurrent events queue; SQLite
-    transactions already begin IMMEDIATE (core.db). The version column catches anything else."""
-    query = select(Review).where(Review.id == review_id)
+    transactions already begin IMMEDIATE (core.db). The version column catches anything else.
+    `options` change what is loaded with it (a caller that needs none of its collections)."""
+    query = select(Review).where(Review.id == review_id).options(*options)
     if is_postgres(session):
         query = query.with_for_update()
     return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
@@ -186,7 +188,7 @@ def event_standing(session: Session, *, subject: Any, review: Review, actor: Pri
             if not roles & set(t.roles):
                 continue
             ctx = _context(session, subject, review, actor, roles, clock.today(), {}, None)
-            ctx.transition = t
+            ctx.transition, ctx.for_display = t, True
             reasons = [r for g in t.guards if g.name not in guard_table.DATA_GUARDS and (r := guard_table.GUARDS[g.name](ctx, g))]
             if not reasons:
                 standing[name] = []

@@ -191,8 +191,9 @@ def disagreements_recorded(ctx: EventContext, _call: Call) -> str | None:
 def readiness_check_passes(ctx: EventContext, _call: Call) -> str | None:
     """8.19, 9.1, 11.1: nothing goes to the Home Office or the public while the readiness check fails."""
     from app.documents.readiness import run_checks
+    from app.documents.readiness_cache import checks_for_display
 
-    ctx.readiness = run_checks(ctx.session, ctx.review)
+    ctx.readiness = checks_for_display(ctx.session, ctx.review) if ctx.for_display else run_checks(ctx.session, ctx.review)
     failures = [c for c in ctx.readiness if not c.passed]
     if failures:
         return "The readiness check fails: " + " ".join(f"{c.detail}" for c in failures)
