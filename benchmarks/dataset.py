@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -124,7 +125,10 @@ def clients(count: int, out: Path) -> None:
     print(json.dumps({"clients": len(made), "roles": roles}))
 
 
-def plans(clients_file: Path) -> None:
+PLAN_NODE = re.compile(r"((?:Index Only Scan|Index Scan|Bitmap Index Scan) (?:using|on) \w+|Seq Scan on \w+)")
+
+
+def plans(clients_file: Path, full: Path) -> None:
     """Each read kind's SQL, as one of its clients runs it, and the sweep's: PostgreSQL's plan of each."""
     from fastapi.testclient import TestClient
 
@@ -132,7 +136,7 @@ def plans(clients_file: Path) -> None:
     from app.deadlines.sweep import due_review_ids
     from app.core.db import session_scope
     from app.main import create_app
-    from app.ops.plans import capture, explain_all, report
+    from app.ops.plans import capture, explain_all
 
     people = json.loads(clients_file.read_text())
     engine = get_engine()
@@ -152,15 +156,32 @@ def plans(clients_file: Path) -> None:
             response = client.get(path, headers=headers)
         found = explain_all(engine, statements)
         seq_scans += sum(len(p.seq_scans) for p in found)
-        print(report(f"{title}: GET {path.split('?')[0]}{'?' + path.split('?')[1] if '?' in path else ''} -> {response.status_code}, "
-                     f"{len(statements)} statements, {len(found)} distinct", found))
+        show(f"{title}: GET {path.split('?')[0]} -> {response.status_code}, {len(statements)} statements, {len(found)} distinct", found)
     with capture(engine) as statements:
         with session_scope() as session:
             due_review_ids(session, dt.date.today() + dt.timedelta(days=1))
     found = explain_all(engine, statements)
     seq_scans += sum(len(p.seq_scans) for p in found)
-    print(report("the sweep's search for due reviews", found))
+    show("the sweep's search for due reviews", found)
+    full.write_text("\n\n".join(everything))
+    print(f"(every plan in full: {full})")
     print(json.dumps({"sequential_scans_of_big_tables": seq_scans}))
+
+
+everything: list[str] = []
+
+
+def show(title: str, found: list) -> None:
+    """One line per statement: what it reads and how (the index, or the table read whole)."""
+    from app.ops.plans import report
+
+    everything.append(report(title, found))
+    print(f"== {title}")
+    for plan in found:
+        ways = sorted(set(PLAN_NODE.findall(plan.text)))
+        sql = " ".join(plan.statement.sql.split())
+        table = (re.search(r"FROM (\w+)", sql) or re.search(r"(\w+)", sql)).group(1)
+        print(f"   {table:<20} {'; '.join(ways) or 'no table read'}{'   <- reads a big table whole' if plan.seq_scans else ''}")
 
 
 def main() -> None:
@@ -174,7 +195,9 @@ def main() -> None:
     made = steps.add_parser("clients")
     made.add_argument("--count", type=int, required=True)
     made.add_argument("--out", type=Path, required=True)
-    steps.add_parser("plans").add_argument("--clients", type=Path, required=True)
+    planning = steps.add_parser("plans")
+    planning.add_argument("--clients", type=Path, required=True)
+    planning.add_argument("--out", type=Path, required=True, help="where to write every plan in full")
     args = parser.parse_args()
     if args.step == "national":
         load(national.SIZES[args.size])
@@ -185,7 +208,7 @@ def main() -> None:
     elif args.step == "clients":
         clients(args.count, args.out)
     else:
-        plans(args.clients)
+        plans(args.clients, args.out)
 
 
 if __name__ == "__main__":

@@ -278,7 +278,7 @@ def main() -> None:
             print(documents.stderr[-3000:], file=sys.stderr)
 
         say("query plans of each read kind and of the sweep (PostgreSQL EXPLAIN, sequential scans off)")
-        results["plans"] = run([PY, str(dataset), "plans", "--clients", str(clients_file)], env)
+        results["plans"] = run([PY, str(dataset), "plans", "--clients", str(clients_file), "--out", str(work / "plans.txt")], env)
 
         results["minutes"] = (time.monotonic() - started) / 60
         summary = verdicts(results)
