@@ -1,4 +1,4 @@
-"""The `dhr` command: serve, migrate, create-user, sweep, demo, template, verify-history, backup, restore, check-restore, purge."""
+"""The `dhr` command: serve, migrate, create-user, sweep, check-heartbeat, demo, template, verify-history, backup, restore, check-restore, purge."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +32,8 @@ def serve(
     own_dir = None if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else metrics_dir.fresh()
     if own_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own_dir)
-    typer.echo(f"Serving on http://{host}:{port}: sign in at / (API docs at /api/docs); deadline sweep running.", err=True)  # stdout holds only log lines
+    sweeping = "deadline sweep running" if get_settings().sweep_in_serve else "deadline sweep left to `dhr sweep` (DHR_SWEEP_IN_SERVE=false)"
+    typer.echo(f"Serving on http://{host}:{port}: sign in at / (API docs at /api/docs); {sweeping}.", err=True)  # stdout holds only log lines
     try:
         # uvicorn's access log is off: app/core/observe.py writes one line per request by route template instead.
         uvicorn.run("app.asgi:application", host=host, port=port, workers=workers, proxy_headers=True,
@@ -97,21 +98,43 @@ def create_user(
 def sweep(
     on: Optional[str] = typer.Option(None, help="Run as of this date (YYYY-MM-DD); default today"),
     every: Optional[int] = typer.Option(None, help="Repeat every N seconds (a sweep worker)"),
+    heartbeat: Optional[Path] = typer.Option(None, help="Touch this file after each round (for `dhr check-heartbeat`)"),
 ) -> None:
     """Sweep the deadlines (record overdue ones, queue their alert emails) and send waiting mail."""
     import time
 
     from app.core import clock
     from app.notifications.worker import run_once
+    from app.ops import heartbeat as life
 
     day = _date(on) if on else None
+    if heartbeat:
+        life.clear(heartbeat)
     while True:
         if day:
             clock.set_today(day)
-        run_once(clock.today(), echo=typer.echo)
+        run_once(clock.today(), echo=typer.echo)  # a failed round ends the worker; its supervisor restarts it
+        if heartbeat:
+            life.beat(heartbeat)
         if not every:
             return
         time.sleep(every)
+
+
+@app.command("check-heartbeat")
+def check_heartbeat(
+    path: Path = typer.Argument(..., help="The file `dhr sweep --heartbeat` touches"),
+    within: Optional[int] = typer.Option(None, help="Seconds allowed since the last round (default: twice DHR_SWEEP_INTERVAL_SECONDS, plus a minute)"),
+) -> None:
+    """Exit 0 if a sweep worker finished a round recently, 1 saying why not (a container health check)."""
+    from app.core.config import get_settings
+    from app.ops import heartbeat as life
+
+    problem = life.problem(path, within if within is not None else life.allowance(get_settings().sweep_interval_seconds))
+    if problem:
+        typer.echo(problem, err=True)
+        raise typer.Exit(code=1)
+    typer.echo("The sweep worker is alive.")
 
 
 @app.command()

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     sign_in_lock_after: int = Field(default=10, ge=2)
     sign_in_lock_minutes: int = Field(default=30, ge=1)
     sweep_interval_seconds: int = 300
+    # `dhr serve` sweeps the deadlines itself; false where one `dhr sweep --every` worker does it for
+    # every replica (docker-compose.yml). Its mail round runs either way, so events' emails go out promptly.
+    sweep_in_serve: bool = True
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_starttls: bool = False

@@ -29,12 +29,13 @@ def run_once(on: dt.date, *, echo: Callable[[str], None] | None = None) -> tuple
 
 
 async def background_loop() -> None:
-    """Sweep every sweep_interval_seconds and send waiting mail every mail_dispatch_interval_seconds."""
+    """Sweep every sweep_interval_seconds (unless sweep_in_serve is off) and send waiting mail every
+    mail_dispatch_interval_seconds."""
     settings = get_settings()
     last_sweep = float("-inf")
     while True:
         try:
-            if time.monotonic() - last_sweep >= settings.sweep_interval_seconds:
+            if settings.sweep_in_serve and time.monotonic() - last_sweep >= settings.sweep_interval_seconds:
                 last_sweep = time.monotonic()
                 swept, sent = await asyncio.to_thread(run_once, clock.today())
                 log.info("%s %s", swept.summary(), sent.summary(sender_for(settings).describe()))
