@@ -46,7 +46,11 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
 
 def principal_for_token(session, request: Request, token: str, how_to_sign_in: str, *, idle_minutes: int) -> Principal:
     """The person a bearer token or web session cookie belongs to (both are ApiToken rows)."""
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).one_or_none()
+    # The token and its user in one round trip: every request starts here.
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == token_digest(token))
+    ).one_or_none()
+    row, user = found if found is not None else (None, None)
     if row is None:
         raise NotSignedIn(f"Your sign-in is unknown, expired or revoked: {how_to_sign_in}.")
     if row.revoked_at is not None:
@@ -59,8 +63,7 @@ def principal_for_token(session, request: Request, token: str, how_to_sign_in: s
         raise NotSignedIn(
             f"Your sign-in ended because it was not used for {idle_minutes} minutes: {how_to_sign_in}.", reason="idle"
         )
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise NotSignedIn("Your account is disabled: ask your administrator.", reason="disabled")
     if row.last_used_at is None or wall - row.last_used_at >= LAST_USED_PRECISION:
         _touch(session, row, wall)
