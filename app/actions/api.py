@@ -4,19 +4,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, lazyload
 
 from app.actions.models import Action
 from app.actions.schemas import ActionEventIn, ActionIn, ActionOut, ActionPatch
 from app.audit import service as audit
-from app.auth.access import Principal, may, review_visibility, roles_for_action, roles_on_review, roles_on_reviews
+from app.auth.access import Principal, action_visibility, may, roles_for_action, roles_on_review, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
+from app.deadlines.rules import status_clause
 from app.overview.models import Recommendation
 from app.partnerships.models import Agency
 from app.reviews.models import Review
@@ -91,30 +92,33 @@ def list_actions(
 ) -> dict:
     """Actions across every review you can see, soonest due first: an agency's manager sees every
     action their agency leads, in every review (guidance 8.17-8.20)."""
-    query = select(Action, Review).join(Review, Review.id == Action.review_id).where(review_visibility(principal))
+    # Each action with its deadline (at most one: unique per review, kind and subject), through that unique index.
+    query = (
+        select(Action, Review, Recommendation.number, Deadline)
+        .join(Review, Review.id == Action.review_id)
+        .join(Recommendation, Recommendation.id == Action.recommendation_id)
+        .outerjoin(Deadline, and_(Deadline.review_id == Action.review_id, Deadline.kind == "action", Deadline.subject_id == Action.id))
+        .where(action_visibility(principal))
+    )
     if lead_agency_id:
         query = query.where(Action.lead_agency_id == lead_agency_id)
     if state:
         query = query.where(Action.state == state)
-    rows = session.execute(
-        query.add_columns(Recommendation.number).join(Recommendation, Recommendation.id == Action.recommendation_id)
-        .order_by(Action.target_date.is_(None), Action.target_date, Review.reference)
-    ).all()
-    review_roles = roles_on_reviews(session, principal, list({r.id: r for _a, r, _n in rows}.values()))
-    # Every row's deadline in one query (not one per action), through the (review, kind, subject) index.
-    action_ids = [a.id for a, _r, _n in rows]
-    found = {d.subject_id: d for d in session.scalars(select(Deadline).where(
-        Deadline.review_id.in_({a.review_id for a, _r, _n in rows}), Deadline.kind == "action", Deadline.subject_id.in_(action_ids)
-    ))} if action_ids else {}
-    items = []
-    for action, review, number in rows:
-        roles = roles_for_action(review_roles[review.id], principal, action)
-        if not may(roles, "action.read"):
-            continue
-        out = _out(session, action, review, principal, roles, recommendation_number=number, deadline=found.get(action.id))
-        if deadline_status is None or (out.deadline is not None and out.deadline.status == deadline_status):
-            items.append(out)
-    return {"items": items[paging.offset : paging.offset + paging.limit], "total": len(items)}
+    if deadline_status:
+        query = query.where(status_clause(deadline_status, clock.today()))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    # Ties broken down to the row, so that consecutive pages neither repeat nor skip an action.
+    order = (Action.target_date.is_(None), Action.target_date, Review.reference, Recommendation.number, Action.created_at, Action.id)
+    # A row needs its review's reference, state and workflow, not every deadline and proceeding the review eager-loads.
+    page = query.order_by(*order).limit(paging.limit).offset(paging.offset).options(lazyload(Review.deadlines), lazyload(Review.proceedings))
+    rows = session.execute(page).all()
+    review_roles = roles_on_reviews(session, principal, list({r.id: r for _a, r, _n, _d in rows}.values()))
+    items = [
+        _out(session, action, review, principal, roles_for_action(review_roles[review.id], principal, action),
+             recommendation_number=number, deadline=deadline)
+        for action, review, number, deadline in rows
+    ]
+    return {"items": items, "total": total}
 
 
 @router.post("/recommendations/{recommendation_id}/actions", response_model=ActionOut, status_code=status.HTTP_201_CREATED)

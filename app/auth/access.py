@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, select, union
+from sqlalchemy import ColumnElement, and_, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from app.actions.models import Action
 from app.auth.models import AGENCY_ROLES, CSP_ROLES, User
+from app.deadlines.models import Deadline
 from app.imrs.models import Imr
 from app.panel.models import PanelMember
 from app.reviews.models import Review
@@ -110,19 +111,64 @@ def review_visibility(principal: Principal) -> ColumnElement[bool]:
     One `id IN (... UNION ...)` rather than an OR of conditions: PostgreSQL cannot use an index for an
     OR that mixes columns and subqueries, so it read the whole reviews table for every list.
     """
+    return _reviews_in(_case_branches(principal) + _agency_branches(principal))
+
+
+def _case_branches(principal: Principal) -> list:
+    """Selects of the reviews visible through a role other than an agency's: CSP, panel or Home Office."""
     visible = aliased(Review)  # the inner selects must not correlate with the outer query's reviews
     branches = [select(PanelMember.review_id).where(PanelMember.user_id == principal.id)]
     if principal.csp_roles:
         branches.append(select(visible.id).where(visible.csp_id.in_(list(principal.csp_roles))))
-    if principal.agency_roles:
-        agencies = list(principal.agency_roles)
-        branches.append(select(Imr.review_id).where(Imr.agency_id.in_(agencies)))
-        managed = list(principal.agencies_with("agency_manager"))
-        if managed:
-            branches.append(select(Action.review_id).where(Action.lead_agency_id.in_(managed)))
     if principal.is_home_office:
         branches.append(select(visible.id).where(visible.first_submitted_on.is_not(None)))
+    return branches
+
+
+def _agency_branches(principal: Principal) -> list:
+    """Selects of the reviews an agency's staff see: those with their agency's IMR or an action it leads."""
+    if not principal.agency_roles:
+        return []
+    branches = [select(Imr.review_id).where(Imr.agency_id.in_(list(principal.agency_roles)))]
+    managed = list(principal.agencies_with("agency_manager"))
+    if managed:
+        branches.append(select(Action.review_id).where(Action.lead_agency_id.in_(managed)))
+    return branches
+
+
+def _reviews_in(branches: list) -> ColumnElement[bool]:
     return Review.id.in_(union(*branches) if len(branches) > 1 else branches[0])
+
+
+def action_visibility(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over actions joined to their reviews: the SQL of may(roles_for_action(...), "action.read").
+
+    Agency staff see a review through their IMR, but of its actions only those their agency leads
+    (and only as its manager); every other role that sees a review may read all its actions.
+    """
+    if not principal.agency_roles:
+        return review_visibility(principal)
+    readable = [_reviews_in(_case_branches(principal))]
+    managed = list(principal.agencies_with("agency_manager"))
+    if managed:
+        readable.append(Action.lead_agency_id.in_(managed))
+    return and_(review_visibility(principal), or_(*readable))
+
+
+def deadline_visibility(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause over deadlines joined to their reviews: the SQL of reviews.service.visible_deadlines.
+
+    Agency staff who see a review only through their agency see the deadlines of their own IMRs and
+    actions; anyone with another role on the review sees all of its deadlines.
+    """
+    if not principal.agency_roles:
+        return review_visibility(principal)
+    readable = [_reviews_in(_case_branches(principal)),
+                Deadline.subject_id.in_(select(Imr.id).where(Imr.agency_id.in_(list(principal.agency_roles))))]
+    managed = list(principal.agencies_with("agency_manager"))
+    if managed:
+        readable.append(Deadline.subject_id.in_(select(Action.id).where(Action.lead_agency_id.in_(managed))))
+    return and_(review_visibility(principal), or_(*readable))
 
 
 def roles_on_review(session: Session, principal: Principal, review: Review) -> set[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from sqlalchemy import ColumnElement, and_
+
 from app.deadlines.models import Deadline
 
 STATUSES = ("pending", "met", "met_late", "overdue", "waived")
@@ -31,3 +33,16 @@ def status_of(deadline: Deadline, today: dt.date) -> str:
     if today > deadline.due_on:
         return "overdue"
     return "pending"
+
+
+def status_clause(status: str, today: dt.date) -> ColumnElement[bool]:
+    """status_of as a WHERE clause on the deadline's dates, so a list filters by status in SQL."""
+    met = and_(Deadline.waived_on.is_(None), Deadline.met_on.is_not(None))
+    clauses = {
+        "waived": Deadline.waived_on.is_not(None),
+        "met": and_(met, Deadline.met_on <= Deadline.due_on),
+        "met_late": and_(met, Deadline.met_on > Deadline.due_on),
+        "overdue": and_(Deadline.is_open, Deadline.due_on < today),
+        "pending": and_(Deadline.is_open, Deadline.due_on >= today),
+    }
+    return clauses[status]

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.audit import service as audit
 from app.auth.deps import CurrentPrincipal
-from app.core.api import SessionDep
+from app.core.api import PagingDep, SessionDep
 from app.core.errors import Forbidden, NotFound
 from app.documents.api import file_response
 from app.documents.service import DOCX
@@ -43,12 +43,13 @@ def quarterly_report(
 
 @router.get("/national/reviews", response_model=NationalOut)
 def national_reviews(
-    session: SessionDep, principal: CurrentPrincipal,
+    session: SessionDep, principal: CurrentPrincipal, paging: PagingDep,
     state: Annotated[str | None, Query(max_length=40)] = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
     csp_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict:
-    """For the Home Office: every submitted review across partnerships, its QA stage, timeliness and library facts."""
+    """For the Home Office: every submitted review across partnerships, its QA stage, timeliness and library facts,
+    a page at a time, earliest submitted first; `total`, `by_state` and `themes` count every review the filters keep."""
     if not principal.is_home_office:
         raise Forbidden("The national view is for the Home Office's DHR team.")
-    return national.national_reviews(session, state=state, region=region, csp_id=csp_id)
+    return national.national_reviews(session, limit=paging.limit, offset=paging.offset, state=state, region=region, csp_id=csp_id)

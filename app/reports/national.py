@@ -20,7 +20,9 @@ def _overview_result(review: Review, deadline: Deadline | None) -> str | None:
     return overview_result(review.overview_approved_on, deadline)[0]
 
 
-def national_reviews(session: Session, *, state: str | None = None, region: str | None = None, csp_id: str | None = None) -> dict:
+def national_reviews(session: Session, *, limit: int, offset: int = 0, state: str | None = None, region: str | None = None,
+                     csp_id: str | None = None) -> dict:
+    """One page of the submitted reviews; `total`, the totals by stage and the themes count every review the filters keep."""
     query = select(Review, Csp).join(Csp, Csp.id == Review.csp_id).where(Review.first_submitted_on.is_not(None))
     if state:
         query = query.where(Review.state == state)
@@ -28,8 +30,12 @@ def national_reviews(session: Session, *, state: str | None = None, region: str 
         query = query.where(Csp.region == region)
     if csp_id:
         query = query.where(Review.csp_id == csp_id)
-    rows = session.execute(query.order_by(Review.submitted_on, Review.reference)).all()
-    reviews = [review for review, _csp in rows]
+    order = (Review.submitted_on, Review.reference)
+    by_state = sorted(session.execute(query.with_only_columns(Review.state, func.count()).group_by(Review.state)).all())
+    # Themes span every matching review: read only the columns they are made of (count_themes reads them by name).
+    theme_columns = query.with_only_columns(Review.reference, Review.relationship, Review.flags, Review.themes)
+    themes = count_themes(session.execute(theme_columns.order_by(*order)).all())
+    rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     ids = [review.id for review, _csp in rows]
     deadlines = {
         (d.review_id, d.kind): d
@@ -67,14 +73,11 @@ def national_reviews(session: Session, *, state: str | None = None, region: str 
             "flags": library_flags(review),
             "themes": list(review.themes or []),
         })
-    by_state: dict[str, int] = {}
-    for item in items:
-        by_state[item["state"]] = by_state.get(item["state"], 0) + 1
     return {
         "items": items,
-        "total": len(items),
-        "by_state": [{"state": s, "total": n} for s, n in sorted(by_state.items())],
-        "themes": count_themes(reviews),
+        "total": sum(n for _s, n in by_state),
+        "by_state": [{"state": s, "total": n} for s, n in by_state],
+        "themes": themes,
     }
 
 

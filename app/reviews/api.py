@@ -6,14 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from app.audit import service as audit
-from app.auth.access import is_agency_only, may, review_visibility, roles_on_reviews
+from app.auth.access import deadline_visibility, is_agency_only, may, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
 from app.core.errors import Conflict, NotFound
 from app.deadlines.models import Deadline
+from app.deadlines.rules import status_clause
 from app.documents.readiness import run_checks
 from app.reviews import service
 from app.reviews.models import Review
@@ -52,16 +54,9 @@ def list_reviews(
     csp_id: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool | None = None,
 ) -> dict:
-    query = select(Review).where(review_visibility(principal))
-    if state:
-        query = query.where(Review.state == state)
-    if csp_id:
-        query = query.where(Review.csp_id == csp_id)
-    if overdue is not None:
-        clause = service.overdue_clause(clock.today())
-        query = query.where(clause if overdue else ~clause)
+    query = service.listed_reviews(principal, state=state, csp_id=csp_id, overdue=overdue, today=clock.today())
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    reviews = session.scalars(query.order_by(Review.notified_on.desc(), Review.reference).limit(paging.limit).offset(paging.offset)).all()
+    reviews = session.scalars(query.order_by(*service.LIST_ORDER).limit(paging.limit).offset(paging.offset)).all()
     roles = roles_on_reviews(session, principal, list(reviews))
     agency_only = [r.id for r in reviews if is_agency_only(roles[r.id])]
     mine = service.agency_subjects(session, principal, agency_only) if agency_only else None
@@ -177,31 +172,21 @@ def list_deadlines(
     due_before: dt.date | None = None,
     status: DeadlineStatus | None = None,
 ) -> dict:
-    """Deadlines across every review you can see (agency staff: their own IMRs' and actions')."""
+    """Deadlines across every review you can see (agency staff: their own IMRs' and actions'), soonest due first."""
     today = clock.today()
-    query = select(Deadline, Review).join(Review, Review.id == Deadline.review_id).where(review_visibility(principal))
+    query = select(Deadline, Review).join(Review, Review.id == Deadline.review_id).where(deadline_visibility(principal))
     if due_before:
         query = query.where(Deadline.due_on < due_before)
-    if status == "waived":
-        query = query.where(Deadline.waived_on.is_not(None))
-    elif status in ("met", "met_late"):
-        query = query.where(Deadline.met_on.is_not(None), Deadline.waived_on.is_(None))
-        query = query.where(Deadline.met_on <= Deadline.due_on if status == "met" else Deadline.met_on > Deadline.due_on)
-    elif status in ("overdue", "pending"):
-        query = query.where(Deadline.is_open)
-        query = query.where(Deadline.due_on < today if status == "overdue" else Deadline.due_on >= today)
-    rows = session.execute(query.order_by(Deadline.due_on, Deadline.kind)).all()
-    reviews = {review.id: review for _d, review in rows}
-    roles = roles_on_reviews(session, principal, list(reviews.values()))
-    agency_only = [rid for rid in reviews if is_agency_only(roles[rid])]
-    mine = service.agency_subjects(session, principal, agency_only) if agency_only else None
-    shown = {rid: {d.id for d in service.visible_deadlines(session, principal, r, roles[rid], mine)} for rid, r in reviews.items()}
-    titles = {rid: service.deadline_titles(r) for rid, r in reviews.items()}
-    visible = [
-        service.deadline_out(deadline, today, titles[review.id], review.reference)
-        for deadline, review in rows
-        if deadline.id in shown[review.id]
-    ]
-    return {"items": visible[paging.offset : paging.offset + paging.limit], "total": len(visible)}
+    if status:
+        query = query.where(status_clause(status, today))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    # Ties broken down to the row, so that consecutive pages neither repeat nor skip a deadline.
+    order = (Deadline.due_on, Deadline.kind, Review.reference, Deadline.subject_id, Deadline.id)
+    # A row needs its review's reference and workflow, not every deadline and proceeding the review eager-loads.
+    page = query.order_by(*order).limit(paging.limit).offset(paging.offset).options(lazyload(Review.deadlines), lazyload(Review.proceedings))
+    rows = session.execute(page).all()
+    titles = {review.id: service.deadline_titles(review) for _d, review in rows}
+    items = [service.deadline_out(deadline, today, titles[review.id], review.reference) for deadline, review in rows]
+    return {"items": items, "total": total}
 
 

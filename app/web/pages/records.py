@@ -26,9 +26,11 @@ from app.web.forms import FieldSpec, from_model
 from app.web.pages import forms_flow
 from app.web.pages.common import Posted, SignedIn, Web, fetch, form_page, render
 from app.web.pages.parts import review_and_roles
+from app.web.pagination import MAX_PAGE, offset_of, pagination
 from app.web.templating import date_time, humanise, long_date
 
 router = APIRouter()
+NATIONAL_PAGE_SIZE = 50  # the API's default page
 
 
 def _page(web: Web, title: str, caption: str, back: str, blocks: list[dict]) -> Response:
@@ -346,16 +348,20 @@ def quarterly_download(web: SignedIn, csp_id: str = Query(..., max_length=32), q
 
 
 @router.get("/national")
-def national(web: SignedIn) -> Response:
+def national(web: SignedIn, page: int = Query(1, ge=1, le=MAX_PAGE)) -> Response:
     if not web.user.is_home_office:
         raise Refused(404, "")
-    result = fetch(web, reports_api.national_reviews, state=None, region=None, csp_id=None)
+    paging = Paging(limit=NATIONAL_PAGE_SIZE, offset=offset_of(page, NATIONAL_PAGE_SIZE))
+    result = fetch(web, reports_api.national_reviews, paging=paging, state=None, region=None, csp_id=None)
     rows = [[{"href": f"/reviews/{r['id']}", "text": r["reference"]}, r["csp"]["name"], r["state_title"], r["submissions"], r["days_with_home_office"] if r["days_with_home_office"] is not None else "",
              {True: "Yes", False: "No", None: ""}[r["decision_within_one_month"]], humanise(r["overview_result"] or ""), r["days_notification_to_first_submission"]]
             for r in result["items"]]
     themes = [[t["theme"], t["reviews"]] for t in result["themes"] if t["recurring"]]
-    return render(web, "part.html", title="National view", caption="Every review submitted to the Home Office", blocks=[
+    shown = f"{paging.offset + 1} to {paging.offset + len(rows)} of {result['total']}" if rows else f"none of {result['total']}"
+    caption = "Every review submitted to the Home Office" + (f", showing {shown}" if result["total"] > NATIONAL_PAGE_SIZE else "")
+    return render(web, "part.html", title="National view", caption=caption, blocks=[
         {"type": "table", "head": ["Review", "Partnership", "Stage", "Submissions", "Days with the Home Office", "Decided within a month", "Overview report", "Days to first submission"],
-         "rows": rows, "empty": "No review has been submitted yet."},
+         "rows": rows, "empty": "No review has been submitted yet." if not result["total"] else "There is no page with that number."},
+        {"type": "pagination", "params": pagination("/national", page, result["total"], NATIONAL_PAGE_SIZE)},
         {"type": "table", "caption": "Recurring themes", "head": ["Theme", "Reviews"], "rows": themes, "empty": "No recurring themes yet."},
     ])
