@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -13,9 +13,11 @@ from app.audit.models import HistoryEntry, HistoryHead
 from app.auth.models import User
 from app.core import clock
 from app.core.db import is_postgres
+from app.core.ids import new_id
 from app.reviews.models import Review
 
 HEADS = HistoryHead.__table__
+HISTORY = HistoryEntry.__table__
 
 
 def record(
@@ -34,8 +36,66 @@ def record(
     note: str | None = None,
 ) -> HistoryEntry:
     head_seq, prev_hash = _lock_head(session, review)
-    entry = HistoryEntry(
-        seq=head_seq + 1,
+    entry = HistoryEntry(**_chained(
+        review, head_seq + 1, prev_hash, entity_type=entity_type, entity_id=entity_id, event=event, actor=actor, on=on,
+        from_state=from_state, to_state=to_state, data=data, changes=changes, note=note,
+    ))
+    _move_head(session, review, entry.seq, entry.hash)
+    session.add(entry)
+    return entry
+
+
+class Batch:
+    """Several rows of one review's chain, written together: its head is locked and read once (at the
+    first row), then moved once and the rows inserted in one statement by `write()`, in the caller's
+    transaction. The rows are numbered, chained and hashed exactly as one `record` call each would do
+    it. The caller has locked the review already (workflow.engine.lock_review), so the head's lock
+    keeps the usual order; nothing else may write to the chain between the first row and `write()`."""
+
+    def __init__(self, session: Session, review: Review):
+        self.session = session
+        self.review = review
+        self.rows: list[dict[str, Any]] = []
+        self._head: tuple[int, str] | None = None
+        self._secret = chain.key()
+
+    def record(self, *, entity_type: str, entity_id: str, event: str, on: dt.date | None = None,
+               data: dict[str, Any] | None = None) -> None:
+        """A row by the system (no actor), as the sweep writes them."""
+        seq, prev_hash = self._head or _lock_head(self.session, self.review, review_locked=True)
+        row = _chained(self.review, seq + 1, prev_hash, entity_type=entity_type, entity_id=entity_id, event=event,
+                       actor=None, on=on, data=data, secret=self._secret)
+        self._head = (row["seq"], row["hash"])
+        self.rows.append(row)
+
+    def write(self) -> None:
+        if self.rows:
+            _move_head(self.session, self.review, *self._head)
+            # One INSERT with many parameter sets: a single prepared statement, not one per row.
+            self.session.execute(insert(HISTORY), [{**row, "id": new_id()} for row in self.rows])
+            self.rows = []
+
+
+def _chained(
+    review: Review | None,
+    seq: int,
+    prev_hash: str,
+    *,
+    entity_type: str,
+    entity_id: str,
+    event: str,
+    actor: User | None,
+    on: dt.date | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    data: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+    note: str | None = None,
+    secret: bytes | None = None,
+) -> dict[str, Any]:
+    """The columns of the row numbered `seq`, chained onto the row hashed `prev_hash`, its hash included."""
+    row = dict(
+        seq=seq,
         review_id=review.id if review is not None else None,
         entity_type=entity_type,
         entity_id=entity_id,
@@ -51,17 +111,19 @@ def record(
         note=note,
         prev_hash=prev_hash,
     )
-    entry.hash = chain.row_hash(chain.key(), chain.content_of(entry))
-    session.execute(update(HEADS).where(HEADS.c.chain == _chain(review)).values(seq=entry.seq, hash=entry.hash))
-    session.add(entry)
-    return entry
+    row["hash"] = chain.row_hash(secret or chain.key(), row)
+    return row
+
+
+def _move_head(session: Session, review: Review | None, seq: int, hash_: str) -> None:
+    session.execute(update(HEADS).where(HEADS.c.chain == _chain(review)).values(seq=seq, hash=hash_))
 
 
 def _chain(review: Review | None) -> str:
     return review.id if review is not None else chain.ADMINISTRATION
 
 
-def _lock_head(session: Session, review: Review | None) -> tuple[int, str]:
+def _lock_head(session: Session, review: Review | None, *, review_locked: bool = False) -> tuple[int, str]:
     """The chain's last number and hash, locked until commit so that no one else chains onto them.
 
     On PostgreSQL a review's row is locked first, as every event on it does (workflow.engine.lock_review):
@@ -69,7 +131,7 @@ def _lock_head(session: Session, review: Review | None) -> tuple[int, str]:
     transactions begin IMMEDIATE (app.core.db): one writer at a time, FOR UPDATE is not needed there.
     """
     key = _chain(review)
-    if review is not None and is_postgres(session):
+    if review is not None and not review_locked and is_postgres(session):
         session.execute(select(Review.id).where(Review.id == review.id).with_for_update())
     query = select(HEADS.c.seq, HEADS.c.hash).where(HEADS.c.chain == key).with_for_update()
     head = session.execute(query).one_or_none()

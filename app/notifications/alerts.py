@@ -1,22 +1,28 @@
 """Deadline alerts: the sweep's second job. For each open deadline whose next alert day has come,
-queue the schedule's latest step for its recipients and note the next step's day."""
+queue the schedule's latest step for its recipients and note the next step's day.
+
+A review's due alerts are worked out together: the people, agencies and subjects they need are read
+once for the review, their emails written in one statement and their history rows chained in one go.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.actions.models import Action
 from app.audit import service as audit
-from app.deadlines.models import Deadline
+from app.deadlines.swept import OpenDeadline
 from app.imrs.models import Imr
 from app.notifications import outbox
-from app.notifications.messages import ReviewFacts, agency_name, deadline_alert
-from app.notifications.recipients import resolve
-from app.notifications.schedule import DAY, escalated_roles, first_on_or_after, latest_on_or_before
+from app.notifications.messages import ReviewFacts, deadline_alert
+from app.notifications.recipients import AgencyContact, Directory, Recipient, resolve
+from app.notifications.schedule import DAY, Step, escalated_roles, first_on_or_after, latest_on_or_before
+from app.partnerships.models import Agency
 from app.reviews.models import Review
-from app.workflow.definition import WorkflowDef
+from app.workflow.definition import AlertSchedule, DeadlineDef, WorkflowDef
 
 
 @dataclass
@@ -26,52 +32,105 @@ class Queued:
     unaddressed: int = 0  # steps that found nobody to tell
 
 
-def subject_agency_id(session: Session, deadline: Deadline) -> str | None:
-    if deadline.kind == "imr" and deadline.subject_id:
-        imr = session.get(Imr, deadline.subject_id)
-        return imr.agency_id if imr else None
-    if deadline.kind == "action" and deadline.subject_id:
-        action = session.get(Action, deadline.subject_id)
-        return action.lead_agency_id if action else None
-    return None
+@dataclass
+class _Alert:
+    """One deadline's step that is due, and who it goes to."""
+
+    deadline: OpenDeadline
+    rule: DeadlineDef
+    step: Step
+    roles: list[str]
+    agency_id: str | None = None
+    recipients: tuple[Recipient, ...] = ()
+
+    def key(self, recipient: Recipient) -> str:
+        deadline = self.deadline
+        return f"deadline:{deadline.id}:{deadline.due_on.isoformat()}:{self.step.name}:{recipient.key}"
 
 
-def queue_due_alert(
-    session: Session, *, review: Review, facts: ReviewFacts, definition: WorkflowDef, deadline: Deadline, on: dt.date, tally: Queued
-) -> None:
-    rule = definition.deadlines.get(deadline.kind)
-    schedule = rule.alerts if rule else None
-    if schedule is None:
-        deadline.next_alert_on = None
-        return
+def subject_agencies(
+    session: Session, deadlines: list[OpenDeadline]
+) -> tuple[dict[str, str | None], dict[str, AgencyContact | None]]:
+    """The agency of each IMR's and action's deadline (by the deadline's id), and those agencies' names
+    and addresses, in one query."""
+    imr_ids = {d.subject_id for d in deadlines if d.kind == "imr" and d.subject_id}
+    action_ids = {d.subject_id for d in deadlines if d.kind == "action" and d.subject_id}
+    if not imr_ids and not action_ids:
+        return {}, {}
+    rows = session.execute(union_all(
+        select(literal("imr"), Imr.id, Imr.agency_id, Agency.name, Agency.email)
+        .outerjoin(Agency, Agency.id == Imr.agency_id).where(Imr.id.in_(imr_ids)),
+        select(literal("action"), Action.id, Action.lead_agency_id, Agency.name, Agency.email)
+        .outerjoin(Agency, Agency.id == Action.lead_agency_id).where(Action.id.in_(action_ids)),
+    )).all()
+    agency_of = {(kind, subject_id): agency_id for kind, subject_id, agency_id, _name, _email in rows}
+    contacts = {agency_id: AgencyContact(name, email) if name is not None else None
+                for _kind, _subject, agency_id, name, email in rows if agency_id}
+    return {d.id: agency_of.get((d.kind, d.subject_id)) for d in deadlines}, contacts
+
+
+def _due_step(schedule: AlertSchedule, deadline: OpenDeadline, on: dt.date) -> Step | None:
+    """The step to send now, if it has not gone yet; and the deadline's next alert day moved on."""
     step = latest_on_or_before(schedule, deadline.due_on, on)
-    if step is not None and deadline.next_alert_on is not None and step.on >= deadline.next_alert_on:
-        agency_id = subject_agency_id(session, deadline)
-        roles = list(schedule.to) + [r for r in escalated_roles(schedule, step) if r not in schedule.to]
-        recipients = resolve(session, review=review, roles=roles, agency_id=agency_id)
-        content = deadline_alert(
-            facts, rule=rule, due_on=deadline.due_on, original_due_on=deadline.original_due_on, today=on,
-            agency=agency_name(session, agency_id),
+    due = step is not None and deadline.next_alert_on is not None and step.on >= deadline.next_alert_on
+    upcoming = first_on_or_after(schedule, deadline.due_on, on + DAY)
+    deadline.next_alert_on = upcoming.on if upcoming else None
+    return step if due else None
+
+
+def queue_due_alerts(
+    session: Session, *, review: Review, definition: WorkflowDef, deadlines: list[OpenDeadline], on: dt.date,
+    history: audit.Batch, tally: Queued,
+) -> None:
+    """Queue the due step of each deadline (in their order) and record each in the review's history."""
+    alerts: list[_Alert] = []
+    for deadline in deadlines:
+        rule = definition.deadlines.get(deadline.kind)
+        schedule = rule.alerts if rule else None
+        if schedule is None:
+            deadline.next_alert_on = None
+            continue
+        step = _due_step(schedule, deadline, on)
+        if step is not None:
+            roles = list(schedule.to) + [r for r in escalated_roles(schedule, step) if r not in schedule.to]
+            alerts.append(_Alert(deadline, rule, step, roles))
+    if not alerts:
+        return
+    facts = ReviewFacts.of(session, review, definition)
+    agency_of, agencies = subject_agencies(session, [a.deadline for a in alerts])
+    directory = Directory(
+        session, review, roles={role for a in alerts for role in a.roles}, agency_ids=set(agencies), agencies=agencies
+    )
+    emails: list[outbox.Outgoing] = []
+    for alert in alerts:
+        alert.agency_id = agency_of.get(alert.deadline.id)
+        alert.recipients = tuple(
+            resolve(session, review=review, roles=alert.roles, agency_id=alert.agency_id, directory=directory)
         )
-        queued = 0
-        for recipient in recipients:
-            queued += outbox.enqueue(
-                session,
-                key=f"deadline:{deadline.id}:{deadline.due_on.isoformat()}:{step.name}:{recipient.key}",
-                review_id=review.id, kind="deadline_alert", content=content, recipient=recipient,
-                deadline_id=deadline.id, step=step.name,
+        agency = directory.agency(alert.agency_id)
+        content = deadline_alert(
+            facts, rule=alert.rule, due_on=alert.deadline.due_on, original_due_on=alert.deadline.original_due_on, today=on,
+            agency=agency.name if agency else None,
+        )
+        emails += [
+            outbox.Outgoing(
+                key=alert.key(recipient), review_id=review.id, kind="deadline_alert", content=content, recipient=recipient,
+                deadline_id=alert.deadline.id, step=alert.step.name,
             )
+            for recipient in alert.recipients
+        ]
+    written = outbox.enqueue_all(session, emails)
+    for alert in alerts:
+        deadline, recipients = alert.deadline, alert.recipients
+        queued = sum(alert.key(recipient) in written for recipient in recipients)
         tally.steps += 1
         tally.emails += queued
         tally.unaddressed += not recipients
-        audit.record(
-            session, review=review, entity_type="deadline", entity_id=deadline.id, event="deadline_alert", on=on, actor=None,
+        history.record(
+            entity_type="deadline", entity_id=deadline.id, event="deadline_alert", on=on,
             data={
-                "kind": deadline.kind, "subject_id": deadline.subject_id or None, "step": step.name,
+                "kind": deadline.kind, "subject_id": deadline.subject_id or None, "step": alert.step.name,
                 "due_on": deadline.due_on.isoformat(), "emails": queued,
                 "roles": sorted({role for r in recipients for role in r.roles}),
             },
         )
-        session.flush()
-    upcoming = first_on_or_after(schedule, deadline.due_on, on + DAY)
-    deadline.next_alert_on = upcoming.on if upcoming else None

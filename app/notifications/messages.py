@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
+import markupsafe
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
@@ -87,13 +88,42 @@ def _environment() -> jinja2.Environment:
 
 
 def render(content: Content, recipient: Recipient) -> Mail:
-    why = " and the ".join(ROLE_NAMES.get(role, role.replace("_", " ")) for role in recipient.roles)
+    why = _why(recipient)
     env = _environment()
     return Mail(
         subject=content.subject,
         text=env.get_template("mail.txt").render(content=content, why=why),
         html=env.get_template("mail.html").render(content=content, why=why),
     )
+
+
+def _why(recipient: Recipient) -> str:
+    return " and the ".join(ROLE_NAMES.get(role, role.replace("_", " ")) for role in recipient.roles)
+
+
+_WHY = "\x00why\x00"  # stands in for the recipient's reason while a content is rendered once
+
+
+class Rendered:
+    """One content rendered once for all its recipients, each one's reason put in afterwards: the same
+    text and HTML as `render` gives (the templates print `why` as it is, escaped in the HTML). Should
+    the content itself hold the stand-in, each recipient's mail is rendered in full instead."""
+
+    def __init__(self, content: Content):
+        self.content = content
+        env = _environment()
+        text = env.get_template("mail.txt").render(content=content, why=_WHY)
+        html = env.get_template("mail.html").render(content=content, why=_WHY)
+        held = [content.subject, content.headline, content.next_step, content.link, *(p for fact in content.facts for p in fact)]
+        self._parts = None if any(_WHY in part for part in held) else (text, html)
+
+    def to(self, recipient: Recipient) -> Mail:
+        if self._parts is None:
+            return render(self.content, recipient)
+        why = _why(recipient)
+        text, html = self._parts
+        html = html.replace(_WHY, str(markupsafe.escape(why)))  # as the template's autoescape would
+        return Mail(subject=self.content.subject, text=text.replace(_WHY, why), html=html)
 
 
 # Deadline alerts -------------------------------------------------------------------------------

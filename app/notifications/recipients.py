@@ -8,8 +8,9 @@ receive it, so that no alert silently goes nowhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from app.auth.models import AGENCY_ROLES, CSP_ROLES, User, UserRole
@@ -47,30 +48,74 @@ def recipient_key(address: str, user_id: str | None) -> str:
     return user_id or address.lower()
 
 
-def _users_with(session: Session, role: str, *, csp_id: str | None = None, agency_id: str | None = None) -> list[User]:
-    query = select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == role, User.is_active.is_(True))
-    if role in CSP_ROLES:
-        query = query.where(UserRole.csp_id == csp_id)
-    elif role in AGENCY_ROLES:
-        query = query.where(UserRole.agency_id == agency_id)
-    return list(session.scalars(query.order_by(User.email)))
+@dataclass(frozen=True)
+class AgencyContact:
+    name: str
+    email: str
 
 
-def _panel(session: Session, review_id: str, role: str) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .join(PanelMember, PanelMember.user_id == User.id)
-            .where(PanelMember.review_id == review_id, PanelMember.role == PANEL_ROLES[role], User.is_active.is_(True))
-            .order_by(User.email)
+class Directory:
+    """Who holds which of some roles for one review, read in one query (partnership, agency and national
+    roles, and the review's panel) and then answered from memory: a sweep addressing many alerts of one
+    review asks once. Each role's holders keep the order of their addresses, as one query per role gave.
+    `agencies`, when the caller has read them already, saves looking each agency up."""
+
+    def __init__(
+        self, session: Session, review: Review, *, roles: Iterable[str], agency_ids: Iterable[str] = (),
+        agencies: dict[str, AgencyContact | None] | None = None,
+    ):
+        self._session = session
+        self._agencies = dict(agencies or {})
+        roles = set(roles) | {"csp_coordinator"}  # the fallback when no one holds a role
+        agency_ids = sorted(set(agency_ids) - {None})
+        scopes = []
+        if csp_roles := sorted(roles & set(CSP_ROLES)):
+            scopes.append(and_(UserRole.role.in_(csp_roles), UserRole.csp_id == review.csp_id))
+        if (agency_roles := sorted(roles & set(AGENCY_ROLES))) and agency_ids:
+            scopes.append(and_(UserRole.role.in_(agency_roles), UserRole.agency_id.in_(agency_ids)))
+        if national := sorted(roles - set(CSP_ROLES) - set(AGENCY_ROLES) - set(PANEL_ROLES)):
+            scopes.append(UserRole.role.in_(national))  # home_office: held across the country
+        query = (
+            select(literal("role").label("source"), UserRole.role, UserRole.agency_id, User.id.label("user_id"), User.email)
+            .join(User, UserRole.user_id == User.id)
+            .where(User.is_active.is_(True), or_(*scopes))
         )
-    )
+        if panel_roles := sorted(PANEL_ROLES[r] for r in roles & set(PANEL_ROLES)):
+            query = union_all(query, (
+                select(literal("panel"), PanelMember.role, literal(None, String), User.id, User.email)
+                .join(User, PanelMember.user_id == User.id)
+                .where(PanelMember.review_id == review.id, PanelMember.role.in_(panel_roles), User.is_active.is_(True))
+            ))
+        self._holders = session.execute(query.order_by("email")).all()
+
+    def holders(self, role: str, agency_id: str | None = None) -> list[tuple[str, str]]:
+        """(user id, address) of each active holder of the role for this review (and agency)."""
+        if role in PANEL_ROLES:
+            return [(user_id, email) for source, held, _a, user_id, email in self._holders
+                    if source == "panel" and held == PANEL_ROLES[role]]
+        if role in AGENCY_ROLES and not agency_id:
+            return []
+        return [
+            (user_id, email) for source, held, held_agency, user_id, email in self._holders
+            if source == "role" and held == role and (role not in AGENCY_ROLES or held_agency == agency_id)
+        ]
+
+    def agency(self, agency_id: str | None) -> AgencyContact | None:
+        if not agency_id:
+            return None
+        if agency_id not in self._agencies:
+            agency = self._session.get(Agency, agency_id)
+            self._agencies[agency_id] = AgencyContact(agency.name, agency.email) if agency else None
+        return self._agencies[agency_id]
 
 
 def resolve(
-    session: Session, *, review: Review, roles: list[str], agency_id: str | None = None, exclude_user_id: str | None = None
+    session: Session, *, review: Review, roles: list[str], agency_id: str | None = None, exclude_user_id: str | None = None,
+    directory: Directory | None = None,
 ) -> list[Recipient]:
-    """One recipient per address, in the order of the roles, each with every role that brought them."""
+    """One recipient per address, in the order of the roles, each with every role that brought them.
+    A `directory` read before for this review (with these roles and agency) saves reading it again."""
+    directory = directory or Directory(session, review, roles=roles, agency_ids=[agency_id] if agency_id else [])
     found: dict[str, tuple[str, str | None, list[str]]] = {}
     excluded: list[str] = []
 
@@ -84,22 +129,14 @@ def resolve(
             entry[2].append(role)
 
     for role in roles:
-        if role in CSP_ROLES:
-            users = _users_with(session, role, csp_id=review.csp_id)
-        elif role in PANEL_ROLES:
-            users = _panel(session, review.id, role)
-        elif role in AGENCY_ROLES:
-            users = _users_with(session, role, agency_id=agency_id) if agency_id else []
-        else:  # home_office: a national role
-            users = _users_with(session, role)
-        for user in users:
-            add(user.email, user.id, role)
+        for user_id, email in directory.holders(role, agency_id):
+            add(email, user_id, role)
     agency_roles = [r for r in roles if r in AGENCY_ROLES]
     if agency_roles and agency_id and not any(set(v[2]) & set(agency_roles) for v in found.values()):
-        agency = session.get(Agency, agency_id)
+        agency = directory.agency(agency_id)
         if agency is not None and agency.email:
             add(agency.email, None, "agency")
     if not found and not excluded:
-        for user in _users_with(session, "csp_coordinator", csp_id=review.csp_id):
-            add(user.email, user.id, "fallback")
+        for user_id, email in directory.holders("csp_coordinator"):
+            add(email, user_id, "fallback")
     return [Recipient(address=a, user_id=u, roles=tuple(r)) for a, u, r in found.values()]
