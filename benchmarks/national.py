@@ -40,6 +40,9 @@ def sweep_size(reviews: int, open_reviews: int) -> dict:
                 closed_states={"concluded", "not_reviewed"})  # every deadline of these is met or waived
 CLOSED_STATES = {"concluded", "published", "not_reviewed", "publication_withheld"}
 CLOSED_SHARE = 0.6  # most reviews in a national system are long finished
+# Each copy's timeline is moved back by up to this many days, so that the copies' deadlines and alerts
+# fall due on different days as real reviews' do (the demo's twelve would otherwise all fall due together).
+SPREAD_DAYS = 61
 # Rows the copies leave out: outputs (documents, mail) and per-person state (tokens, throttles).
 NOT_COPIED = {"documents", "outbox", "api_tokens", "sign_in_throttles", "history_heads", "reference_counters"}
 # The biggest tables, which no foreign key points at: loaded first, indexed afterwards.
@@ -109,6 +112,7 @@ class Copy:
     extra_actions: int = 0
     extra_history: int = 0
     bare: bool = False  # only the review and its deadlines (the sweep's scaling runs: finished reviews)
+    shift: int = 0  # days this copy's timeline lies before its template's, so copies fall due on different days
 
 
 class Remap:
@@ -126,7 +130,9 @@ class Remap:
     def in_copy(value: str, n: int) -> str:
         return value if n == 0 else f"c{n:05x}{value[6:]}"
 
-    def value(self, value: Any, n: int, group: int) -> Any:
+    def value(self, value: Any, n: int, group: int, shift: dt.timedelta | None = None) -> Any:
+        if shift and isinstance(value, dt.date):  # datetimes too
+            return value - shift
         if isinstance(value, str):
             if value in self.case:
                 return self.in_copy(value, n)
@@ -139,8 +145,13 @@ class Remap:
             return [self.value(v, n, group) for v in value]
         return value
 
-    def row(self, row: dict, n: int, group: int) -> dict:
-        return {k: self.value(v, n, group) for k, v in row.items()}
+    def row(self, row: dict, n: int, group: int, shift: int = 0) -> dict:
+        delta = dt.timedelta(days=shift) if shift else None
+        return {k: self.value(v, n, group, delta) for k, v in row.items()}
+
+    def of(self, copy: "Copy", row: dict) -> dict:
+        """A case row of the template, as it is in this copy: ids remapped, dates moved back."""
+        return self.row(row, copy.n, copy.group, copy.shift)
 
 
 def plan_copies(templates: Templates, size: dict) -> tuple[int, list[Copy]]:
@@ -177,7 +188,8 @@ def plan_copies(templates: Templates, size: dict) -> tuple[int, list[Copy]]:
     action_share = dict(zip((id(c) for c in with_actions), extra_actions))
     planned = []
     for i, c in enumerate(copies):
-        planned.append(Copy(template=c.template, n=c.n, group=c.group, extra_imrs=imr_share.get(id(c), 0),
+        planned.append(Copy(template=c.template, n=c.n, group=c.group, shift=(c.n * 7919) % SPREAD_DAYS if c.n else 0,
+                            extra_imrs=imr_share.get(id(c), 0),
                             extra_chronology=per_imr if imrs.get(c.template["id"]) else 0,
                             extra_actions=action_share.get(id(c), 0), extra_history=extra_history[i]))
     return groups, planned
@@ -255,7 +267,7 @@ def build(engine, metadata, size: dict, *, secret: bytes, echo: Callable[[str], 
         templates = Templates.read(connection, metadata)
     groups, copies = plan_copies(templates, size)
     if size.get("bare_closed"):
-        copies = [c if c.template["state"] not in CLOSED_STATES or c.n == 0 else Copy(c.template, c.n, c.group, bare=True) for c in copies]
+        copies = [c if c.template["state"] not in CLOSED_STATES or c.n == 0 else Copy(c.template, c.n, c.group, bare=True, shift=c.shift) for c in copies]
     remap = Remap(templates)
     echo(f"Copying {len(templates.rows['reviews'])} template reviews into {len(copies):,} reviews in "
          f"{groups * len(templates.rows['csps'])} partnerships ({groups} groups of {len(templates.rows['csps'])}) ...")
@@ -340,8 +352,8 @@ def _write_reviews(writer: Writer, templates: Templates, remap: Remap, copies: l
 
     def reviews() -> Iterator[dict]:
         for c in copies:
-            out = remap.row(c.template, c.n, c.group)
-            year = c.template["notified_on"].year
+            out = remap.of(c, c.template)
+            year = out["notified_on"].year
             key = (out["csp_id"], year)
             if c.n == 0:
                 number = int(c.template["reference"].rsplit("-", 1)[1])
@@ -369,7 +381,7 @@ def _write_case_rows(writer: Writer, templates: Templates, remap: Remap, copies:
         out = []
         for x in range(c.extra_imrs):
             source = template_imrs[x % len(template_imrs)]
-            imr = remap.row(source, c.n, c.group)
+            imr = remap.of(c, source)
             imr["id"] = padded_id("imr", c.n, c.template["id"], x)
             imr["agency_id"] = padded_id("agency", c.group, x)
             out.append((imr, source))
@@ -380,7 +392,7 @@ def _write_case_rows(writer: Writer, templates: Templates, remap: Remap, copies:
         out = []
         for x in range(c.extra_actions):
             source = template_actions[x % len(template_actions)]
-            action = remap.row(source, c.n, c.group)
+            action = remap.of(c, source)
             action["id"] = padded_id("action", c.n, c.template["id"], x)
             out.append((action, source))
         return out
@@ -391,7 +403,7 @@ def _write_case_rows(writer: Writer, templates: Templates, remap: Remap, copies:
                 continue
             own = by_review[name].get(c.template["id"], [])
             for row in own:
-                yield remap.row(row, c.n, c.group)
+                yield remap.of(c, row)
             if name == "imrs":
                 for imr, _source in extra_imrs(c):
                     yield imr
@@ -401,25 +413,51 @@ def _write_case_rows(writer: Writer, templates: Templates, remap: Remap, copies:
             elif name == "deadlines":
                 for imr, source in extra_imrs(c):
                     if source["id"] in imr_deadline:
-                        deadline = remap.row(imr_deadline[source["id"]], c.n, c.group)
+                        deadline = remap.of(c, imr_deadline[source["id"]])
                         yield {**deadline, "id": padded_id("deadline", imr["id"]), "subject_id": imr["id"]}
                 for action, source in extra_actions(c):
                     if source["id"] in action_deadline:
-                        deadline = remap.row(action_deadline[source["id"]], c.n, c.group)
+                        deadline = remap.of(c, action_deadline[source["id"]])
                         yield {**deadline, "id": padded_id("deadline", action["id"]), "subject_id": action["id"]}
             elif name == "chronology_entries" and c.extra_chronology:
-                imrs = [remap.row(i, c.n, c.group) for i in by_review["imrs"].get(c.template["id"], [])]
+                imrs = [remap.of(c, i) for i in by_review["imrs"].get(c.template["id"], [])]
                 imrs += [imr for imr, _ in extra_imrs(c)]
                 sources = own or [None]
                 for imr in imrs:
                     for x in range(c.extra_chronology):
                         source = sources[x % len(sources)]
-                        entry = remap.row(source, c.n, c.group) if source else _plain_entry(imr)
+                        entry = remap.of(c, source) if source else _plain_entry(imr)
                         yield {**entry, "id": padded_id("entry", imr["id"], x), "imr_id": imr["id"], "review_id": imr["review_id"]}
 
+    def rows_of(name: str) -> Iterator[dict]:
+        if name != "deadlines":
+            return table_rows(name)
+        return (as_swept_today(d, review_of[d["review_id"]]) for d in table_rows(name))
+
+    review_of = {remap.value(c.template["id"], c.n, c.group): c for c in copies}
     for table in writer.metadata.sorted_tables:
         if table.name in by_review:
-            writer.copy(table.name, table_rows(table.name))
+            writer.copy(table.name, rows_of(table.name))
+
+
+def as_swept_today(deadline: dict, copy: Copy) -> dict:
+    """A moved copy's open deadline as today's sweep leaves it: overdue or not, and the day of its next
+    alert counted from tomorrow (app/notifications/alerts.py), so the alerts its moved-back timeline
+    passed count as sent, as they would have been."""
+    if not copy.shift or deadline["met_on"] is not None or deadline["waived_on"] is not None:
+        return deadline
+    from app.core import clock
+    from app.notifications.schedule import first_on_or_after
+    from app.workflow.registry import get_registry
+
+    today = clock.today()
+    definition = get_registry().get(copy.template["workflow_name"], copy.template["workflow_version"])
+    deadline["swept_status"] = "overdue" if deadline["due_on"] < today else "pending"
+    if copy.template["state"] not in definition.alerts_paused_in:
+        rule = definition.deadlines.get(deadline["kind"])
+        step = first_on_or_after(rule.alerts, deadline["due_on"], today + dt.timedelta(days=1)) if rule and rule.alerts else None
+        deadline["next_alert_on"] = step.on if step else None
+    return deadline
 
 
 def _plain_entry(imr: dict) -> dict:
@@ -446,7 +484,7 @@ def _write_history(writer: Writer, templates: Templates, remap: Remap, copies: l
             own = sorted(history.get(c.template["id"], []), key=lambda r: r["seq"])
             prev, seq, last = chain.GENESIS, 0, None
             for row in own:
-                out = remap.row(row, c.n, c.group)
+                out = remap.of(c, row)
                 out["prev_hash"] = prev
                 out["hash"] = prev = chain.row_hash(secret, out)
                 seq, last = out["seq"], out
