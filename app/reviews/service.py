@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from app.auth.access import Principal, is_agency_only, may, roles_on_review
+from app.auth.access import Principal, is_agency_only, may, review_visibility, roles_on_review
 from app.core import clock
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.deadlines.models import Deadline
@@ -157,6 +157,23 @@ def library_flags(review: Review) -> list[str]:
     if review.relationship in derived:
         flags.add(derived[review.relationship])
     return sorted(flags)
+
+
+# The list's order: the newest notification first, ties by reference so that pages follow on.
+LIST_ORDER = (Review.notified_on.desc(), Review.reference)
+
+
+def listed_reviews(principal: Principal, *, state: str | None, csp_id: str | None, overdue: bool | None, today: dt.date):
+    """The reviews GET /reviews lists (and the reviews page shows): those this person may see, filtered."""
+    query = select(Review).where(review_visibility(principal))
+    if state:
+        query = query.where(Review.state == state)
+    if csp_id:
+        query = query.where(Review.csp_id == csp_id)
+    if overdue is not None:
+        clause = overdue_clause(today)
+        query = query.where(clause if overdue else ~clause)
+    return query
 
 
 def overdue_clause(today: dt.date):

@@ -1,27 +1,51 @@
-"""The home page: what each role needs first (issue 6, item 1)."""
+"""The home page: what each role needs first (issue 6, item 1).
+
+Each list shows its most urgent rows (home_lists.HOME_ROWS) and says how many there are in all, with a
+link to the full, paged list, so the page stays quick for a person who sees thousands of reviews.
+"""
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from app.actions import api as actions_api
 from app.core import clock
 from app.core.api import Paging
-from app.imrs.models import Imr
-from app.partnerships.models import Agency
 from app.reviews import api as reviews_api
-from app.reviews.models import Review
+from app.reviews.service import DEFAULT_WORKFLOW
+from app.web.pages import home_lists, parts
 from app.web.pages.common import AnyVisitor, fetch, redirect, render
+from app.web.pages.home_lists import Shown
 from app.web.templating import rag
-from app.workflow import engine
+from app.workflow.registry import get_registry
 
 router = APIRouter()
 HOME_OFFICE_QUEUE = ("submitted", "revising", "cleared_subject_to_changes")
 
 
-def _days_late(due_on, done_on, today) -> int:
-    return max(0, ((done_on or today) - due_on).days)
+def _reviews_link(csp_ids: set[str], **filters: str) -> str:
+    """The reviews page filtered as a home-page list is (to one partnership when the person has one)."""
+    query = {**filters, **({"csp_id": next(iter(csp_ids))} if len(csp_ids) == 1 else {})}
+    return "/reviews?" + urlencode(query)
+
+
+def _open_actions(web) -> tuple[Shown, list[tuple[str, str, int]]]:
+    """The actions not yet completed, soonest target first (each open state's first page, merged), and a
+    link to each open state's full list with its count."""
+    rows, links = [], []
+    for state, title in parts.action_states().items():
+        if state == parts.COMPLETED_ACTION:
+            continue
+        page = fetch(web, actions_api.list_actions, paging=Paging(limit=home_lists.HOME_ROWS, offset=0), lead_agency_id=None, state=state, deadline_status=None)
+        rows += page["items"]
+        if page["total"]:
+            links.append((f"/actions?state={state}", title, page["total"]))
+    # The API's own order (target date, review, recommendation), so the merged rows read as one list.
+    rows.sort(key=lambda a: (a.target_date is None, a.target_date, a.reference, a.recommendation_number))
+    shown = [(a, rag(a.deadline) if a.deadline else ("grey", "No target date")) for a in rows[:home_lists.HOME_ROWS]]
+    return Shown(rows=shown, total=sum(count for _href, _title, count in links)), links
 
 
 @router.get("/")
@@ -30,47 +54,32 @@ def home(web: AnyVisitor) -> Response:
         return redirect(web, "/sign-in")
     p = web.user
     today = clock.today()
-    reviews = fetch(web, reviews_api.list_reviews, paging=Paging(limit=500, offset=0), state=None, csp_id=None, overdue=None)["items"]
     chair_csps = {csp for csp, roles in p.csp_roles.items() if "csp_chair" in roles}
     coordinator_csps = {csp for csp, roles in p.csp_roles.items() if "csp_coordinator" in roles}
     sections: dict[str, object] = {}
+    links: dict[str, object] = {}
 
     if chair_csps:
-        awaiting = []
-        for r in reviews:
-            if r.csp_id in chair_csps and r.state == "notified":
-                decision = next((d for d in r.deadlines if d.kind == "decision"), None)
-                awaiting.append((r, decision, rag(decision) if decision else ("grey", "")))
-        sections["awaiting_decision"] = sorted(awaiting, key=lambda t: t[1].due_on if t[1] else today)
+        sections["awaiting_decision"] = home_lists.awaiting_decision(web.session, p, chair_csps, today)
+        links["awaiting_decision"] = _reviews_link(chair_csps, state="notified")
     if chair_csps or coordinator_csps:
-        overdue = fetch(web, reviews_api.list_deadlines, paging=Paging(limit=500, offset=0), due_before=None, status="overdue")["items"]
-        sections["overdue"] = [(d, rag(d)) for d in overdue]
+        overdue = fetch(web, reviews_api.list_deadlines, paging=Paging(limit=home_lists.HOME_ROWS, offset=0), due_before=None, status="overdue")
+        sections["overdue"] = Shown(rows=[(d, rag(d)) for d in overdue["items"]], total=overdue["total"])
+        links["overdue"] = "/reviews?overdue=true"
     if coordinator_csps:
-        by_stage: dict[str, list] = {}
-        order: list[str] = []
-        for r in reviews:
-            if r.csp_id in coordinator_csps and r.state not in ("concluded", "not_reviewed"):
-                by_stage.setdefault(r.state, []).append(r)
-                order = order or [s.name for s in engine.get_registry().get(r.workflow, r.workflow_version).states]
-        sections["by_stage"] = sorted(by_stage.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
-    chaired = [r for r in reviews if "panel_chair" in r.your_roles]
-    if chaired:
-        ids = [r.id for r in chaired]
-        rows = web.session.execute(
-            select(Imr, Agency.name, Review.reference).join(Agency, Agency.id == Imr.agency_id).join(Review, Review.id == Imr.review_id)
-            .where(Imr.review_id.in_(ids)).order_by(Imr.due_on, Review.reference)
-        ).all()
+        sections["by_stage"] = [(state, shown, _reviews_link(coordinator_csps, state=state))
+                                for state, shown in home_lists.open_reviews_by_stage(web.session, p, coordinator_csps, today)]
+    chaired = home_lists.chaired_reviews(web.session, p, today)
+    if chaired.total:
         sections["chaired"] = chaired
-        sections["imr_tracker"] = [(imr, agency, reference, _days_late(imr.due_on, imr.submitted_on, today)) for imr, agency, reference in rows]
+        sections["imr_tracker"] = home_lists.imr_tracker(web.session, p, today)
     if p.agency_roles:
-        rows = web.session.execute(
-            select(Imr, Agency.name, Review.reference).join(Agency, Agency.id == Imr.agency_id).join(Review, Review.id == Imr.review_id)
-            .where(Imr.agency_id.in_(list(p.agency_roles))).order_by(Imr.due_on)
-        ).all()
-        sections["agency_imrs"] = [(imr, agency, reference, _days_late(imr.due_on, imr.submitted_on, today)) for imr, agency, reference in rows]
-        actions = fetch(web, actions_api.list_actions, paging=Paging(limit=500, offset=0), lead_agency_id=None, state=None, deadline_status=None)["items"]
-        sections["agency_actions"] = [(a, rag(a.deadline) if a.deadline else ("grey", "No target date")) for a in actions if a.state != "completed"]
+        sections["agency_imrs"] = home_lists.agency_imrs(web.session, p, today)
+        sections["agency_actions"], links["agency_actions"] = _open_actions(web)
     if p.is_home_office:
-        queue = [r for r in reviews if r.state in HOME_OFFICE_QUEUE]
-        sections["queue"] = sorted(((r, (today - r.submitted_on).days if r.submitted_on else 0) for r in queue), key=lambda t: -t[1])
-    return render(web, "home.html", title="Home", sections=sections, may_record=bool(chair_csps or coordinator_csps), today=today)
+        queue, by_state = home_lists.home_office_queue(web.session, p, HOME_OFFICE_QUEUE, today)
+        sections["queue"] = queue
+        stages = get_registry().latest(DEFAULT_WORKFLOW)
+        links["queue"] = [(f"/reviews?state={state}", stages.state(state).title, count) for state, count in by_state.items() if count]
+    return render(web, "home.html", title="Home", sections=sections, links=links, may_record=bool(chair_csps or coordinator_csps),
+                  today=today)

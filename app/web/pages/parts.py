@@ -2,7 +2,7 @@
 Report, recommendations and actions. Every change goes through the API's own route function."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -30,8 +30,10 @@ from app.web.calls import Refused
 from app.web.forms import FieldSpec, from_model
 from app.web.pages import events, forms_flow
 from app.web.pages.common import Posted, SignedIn, Web, fetch, form_page, render
+from app.web.pagination import MAX_PAGE, offset_of, pagination
 from app.web.templating import humanise, long_date, rag
 from app.workflow import engine
+from app.workflow.registry import get_registry
 
 router = APIRouter()
 
@@ -474,14 +476,46 @@ def _action(web: Web, action_id: str):
         raise Refused(404, "") from exc
 
 
+ACTIONS_PER_PAGE = 50  # the API's default page
+COMPLETED_ACTION = "completed"  # not a final state (an action may be reopened), so named here
+
+
+def action_states() -> dict[str, str]:
+    """Every state of the action workflows with its title, in the workflows' order."""
+    registry = get_registry()
+    names = {d.action_workflow for d in registry.all() if d.action_workflow}
+    return {s.name: s.title for d in registry.all() if d.name in names for s in d.states}
+
+
+def _action_filters(state: str | None, overdue: bool | None) -> dict:
+    """The /actions filter form: a state and whether only overdue actions show."""
+    items = [{"value": "", "text": "Any state"}] + [{"value": name, "text": title, "selected": name == state} for name, title in action_states().items()]
+    return {"type": "filters", "action": "/actions", "button": "Show actions",
+            "selects": [{"id": "state", "name": "state", "label": {"text": "State"}, "items": items}],
+            "checkboxes": [{"name": "overdue", "classes": "govuk-checkboxes--small",
+                            "items": [{"value": "true", "text": "Only overdue actions", "checked": overdue}]}]}
+
+
 @router.get("/actions")
-def action_list(web: SignedIn) -> Response:
-    items = fetch(web, actions_api.list_actions, paging=Paging(limit=500, offset=0), lead_agency_id=None, state=None, deadline_status=None)["items"]
-    agencies = dict(agency_choices(web))
+def action_list(web: SignedIn, state: str | None = Query(None, max_length=20), overdue: bool | None = None,
+                page: int = Query(1, ge=1, le=MAX_PAGE)) -> Response:
+    paging = Paging(limit=ACTIONS_PER_PAGE, offset=offset_of(page, ACTIONS_PER_PAGE))
+    found = fetch(web, actions_api.list_actions, paging=paging, lead_agency_id=None, state=state or None,
+                  deadline_status="overdue" if overdue else None)
+    lead_ids = {a.lead_agency_id for a in found["items"] if a.lead_agency_id}
+    agencies = dict(web.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(lead_ids))).all()) if lead_ids else {}
     rows = [[{"href": f"/actions/{a.id}", "text": a.action[:120]}, a.reference, agencies.get(a.lead_agency_id, "None"), long_date(a.target_date), humanise(a.state),
-             {"tag": rag(a.deadline)[1], "colour": rag(a.deadline)[0]} if a.deadline else ""] for a in items]
-    return render(web, "part.html", title="Actions", caption="Every action you can see, soonest due first", blocks=[
-        {"type": "table", "head": ["Action", "Review", "Lead agency", "Target date", "State", "Deadline"], "rows": rows, "empty": "There are no actions to show."}])
+             {"tag": rag(a.deadline)[1], "colour": rag(a.deadline)[0]} if a.deadline else ""] for a in found["items"]]
+    caption = "Every action you can see, soonest due first"
+    if found["total"] > ACTIONS_PER_PAGE and rows:
+        caption += f", showing {paging.offset + 1} to {paging.offset + len(rows)} of {found['total']}"
+    # The filters ride along on every page link, so page 2 is page 2 of the same list.
+    filters = {name: value for name, value in (("state", state), ("overdue", "true" if overdue else None)) if value}
+    return render(web, "part.html", title="Actions", caption=caption, blocks=[
+        _action_filters(state, overdue),
+        {"type": "table", "head": ["Action", "Review", "Lead agency", "Target date", "State", "Deadline"], "rows": rows,
+         "empty": "There is no page with that number." if found["total"] else "There are no actions to show."},
+        {"type": "pagination", "params": pagination("/actions", page, found["total"], ACTIONS_PER_PAGE, filters)}])
 
 
 @router.get("/actions/{action_id}")

@@ -1,11 +1,14 @@
 """Reviews: the list, recording a notification, the review page, its events and its library description."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from app.auth.access import may
+from app.core import clock
 from app.core.api import Paging
 from app.partnerships.models import Csp
 from app.retention import service as retention_service
@@ -14,17 +17,28 @@ from app.reviews import service as reviews_service
 from app.reviews.schemas import EventIn, ReviewIn, ReviewPatch
 from app.web.calls import Refused
 from app.web.forms import from_model
-from app.web.pages import events, forms_flow
+from app.web.pages import events, forms_flow, review_rows
 from app.web.templating import long_date, rag
 from app.web.pages.common import Posted, SignedIn, fetch, form_page, render
+from app.web.pagination import MAX_PAGE, offset_of, pagination
 from app.workflow import diagram, engine
 
 router = APIRouter()
+REVIEWS_PER_PAGE = 50  # the API's default page
+
+
 @router.get("/reviews")
-def review_list(web: SignedIn, state: str | None = Query(None, max_length=40), overdue: bool | None = None) -> Response:
-    page = fetch(web, reviews_api.list_reviews, paging=Paging(limit=500, offset=0), state=state or None, csp_id=None, overdue=overdue)
+def review_list(web: SignedIn, state: str | None = Query(None, max_length=40), overdue: bool | None = None,
+                csp_id: str | None = Query(None, max_length=32), page: int = Query(1, ge=1, le=MAX_PAGE)) -> Response:
+    paging = Paging(limit=REVIEWS_PER_PAGE, offset=offset_of(page, REVIEWS_PER_PAGE))
+    rows, total = review_rows.listed(web.session, web.user, paging, clock.today(), state=state or None, csp_id=csp_id or None, overdue=overdue)
     may_record = any(roles & {"csp_coordinator", "csp_chair"} for roles in web.user.csp_roles.values())
-    return render(web, "reviews.html", title="Reviews", reviews=page["items"], total=page["total"], may_record=may_record, state=state, overdue=overdue)
+    # The filters ride along on every page link, so page 2 is page 2 of the same list.
+    filters = {name: value for name, value in (("state", state), ("overdue", None if overdue is None else str(overdue).lower()), ("csp_id", csp_id)) if value}
+    return render(web, "reviews.html", title="Reviews", reviews=rows, total=total, may_record=may_record, state=state, overdue=overdue,
+                  csp_id=csp_id, every_csp="/reviews?" + urlencode({k: v for k, v in filters.items() if k != "csp_id"}),
+                  shown=(paging.offset + 1, paging.offset + len(rows)) if rows else None,
+                  pagination=pagination("/reviews", page, total, REVIEWS_PER_PAGE, filters))
 
 
 def _csp_choices(web) -> list[tuple[str, str]]:
