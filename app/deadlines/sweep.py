@@ -1,17 +1,20 @@
 """The deadline sweep, as of one day: overdue deadlines recorded, and their alert emails queued.
 
-One indexed query finds the reviews with something due; each review is then swept in its own short
-transaction that locks the review first (the order every event uses), so a second sweeper, in this
-process or another, waits and then finds nothing left to do. Every change writes a history row in
-the same transaction. Running it twice changes nothing the second time.
+One indexed query finds the reviews with something due; they are then swept a hundred at a time, each
+hundred in one short transaction that locks its reviews first (in id order, and a review before its
+history, as every event does), so a second sweeper, in this process or another, waits and then finds
+nothing left to do. Every change writes a history row in the same transaction. Running it twice
+changes nothing the second time.
 
-A review's sweep runs a fixed handful of statements however much is due: the review, its open
-deadlines, the agencies and people its alerts go to, then one write per table (outbox, history,
-deadlines). So a sweep's time follows the number of reviews with something due.
+A transaction runs a fixed handful of statements however many reviews it holds and however much is
+due: the reviews, their open deadlines, the partnerships, agencies and people their alerts go to, then
+one write per table (outbox, history heads, history, deadlines). So a sweep's time follows the number
+of reviews with something due, at a small fraction of a statement each.
 """
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,14 +22,18 @@ from sqlalchemy import select, union
 from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.audit import service as audit
-from app.core.db import session_scope
+from app.core.db import is_postgres, session_scope
 from app.deadlines import swept
 from app.deadlines.models import Deadline
-from app.notifications.alerts import Queued, queue_due_alerts
+from app.notifications.alerts import DueReview, Queued, queue_due_alerts
 from app.reviews.models import Review
 from app.workflow import engine
 
 PROGRESS_EVERY = 500
+# Reviews swept in one transaction: enough that a busy day's sweep runs a few statements per hundred
+# reviews, few enough that an event on one of them waits a fraction of a second for the lock.
+REVIEWS_PER_TRANSACTION = 100
+PARALLEL_BATCHES = 2
 SWEPT_REVIEW = (
     load_only(Review.reference, Review.csp_id, Review.state, Review.workflow_name, Review.workflow_version),
     lazyload(Review.deadlines), lazyload(Review.proceedings),
@@ -40,6 +47,15 @@ class SweepResult:
     became_overdue: int = 0
     back_to_pending: int = 0
     alerts: Queued = field(default_factory=Queued)
+
+    def add(self, other: SweepResult) -> None:
+        """Count another batch's sweep in this one."""
+        self.reviews += other.reviews
+        self.became_overdue += other.became_overdue
+        self.back_to_pending += other.back_to_pending
+        self.alerts.steps += other.alerts.steps
+        self.alerts.emails += other.alerts.emails
+        self.alerts.unaddressed += other.alerts.unaddressed
 
     def summary(self) -> str:
         return (
@@ -61,48 +77,62 @@ def due_review_ids(session: Session, on: dt.date) -> list[str]:
     return sorted(session.scalars(query))
 
 
-def sweep_review(session: Session, review_id: str, on: dt.date, result: SweepResult) -> None:
-    # Only what an alert says about the review, not its collections: its open deadlines are read next.
-    review = engine.lock_review(session, review_id, *SWEPT_REVIEW)
-    if review is None:
-        return
-    definition = engine.review_definition(review)
-    deadlines = swept.open_deadlines(session, review_id)
-    # Every history row of this sweep of the review is chained in one go, in the order recorded here.
-    history = audit.Batch(session, review)
-    for deadline in deadlines:
-        if deadline.due_on < on and deadline.swept_status != "overdue":
-            deadline.swept_status = "overdue"
-            result.became_overdue += 1
-            history.record(
-                entity_type="deadline", entity_id=deadline.id, event="deadline_overdue", on=on,
-                data={"kind": deadline.kind, "subject_id": deadline.subject_id or None, "due_on": deadline.due_on.isoformat()},
-            )
-        elif deadline.due_on >= on and deadline.swept_status == "overdue":
-            # An extension or a corrected clock brought it back into time.
-            deadline.swept_status = "pending"
-            result.back_to_pending += 1
-    # While paused, alerts wait; on resuming, the schedule's latest step goes out.
-    if review.state not in definition.alerts_paused_in:
-        due = [d for d in deadlines if d.next_alert_on is not None and d.next_alert_on <= on]
-        if due:
-            queue_due_alerts(
-                session, review=review, definition=definition, deadlines=due, on=on, history=history, tally=result.alerts
-            )
+def sweep_reviews(session: Session, review_ids: list[str], on: dt.date, result: SweepResult) -> None:
+    """Sweep these reviews in the caller's transaction, each locked first (the order every event uses)."""
+    reviews = engine.lock_reviews(session, review_ids, *SWEPT_REVIEW)
+    open_deadlines = swept.open_deadlines(session, [review.id for review in reviews])
+    # Every history row of this sweep is chained in one go, each in its review's chain in the order recorded here.
+    history = audit.Batch(session, reviews)
+    alerting: list[DueReview] = []
+    for review in reviews:
+        definition = engine.review_definition(review)
+        deadlines = open_deadlines[review.id]
+        for deadline in deadlines:
+            if deadline.due_on < on and deadline.swept_status != "overdue":
+                deadline.swept_status = "overdue"
+                result.became_overdue += 1
+                history.record(
+                    review, entity_type="deadline", entity_id=deadline.id, event="deadline_overdue", on=on,
+                    data={"kind": deadline.kind, "subject_id": deadline.subject_id or None, "due_on": deadline.due_on.isoformat()},
+                )
+            elif deadline.due_on >= on and deadline.swept_status == "overdue":
+                # An extension or a corrected clock brought it back into time.
+                deadline.swept_status = "pending"
+                result.back_to_pending += 1
+        # While paused, alerts wait; on resuming, the schedule's latest step goes out.
+        if review.state not in definition.alerts_paused_in:
+            due = [d for d in deadlines if d.next_alert_on is not None and d.next_alert_on <= on]
+            if due:
+                alerting.append(DueReview(review, definition, due))
+    queue_due_alerts(session, alerting, on=on, history=history, tally=result.alerts)
     history.write()
-    swept.save(session, deadlines)
+    swept.save(session, [deadline for deadlines in open_deadlines.values() for deadline in deadlines])
+    result.reviews += len(reviews)
 
 
 def sweep(on: dt.date, *, echo: Callable[[str], None] | None = None) -> SweepResult:
-    result = SweepResult(on=on)
     with session_scope() as session:
         review_ids = due_review_ids(session, on)
-    if echo and len(review_ids) > PROGRESS_EVERY:
-        echo(f"Sweeping {len(review_ids):,} reviews with something due ...")
-    for count, review_id in enumerate(review_ids, start=1):
-        with session_scope() as session:
-            sweep_review(session, review_id, on, result)
-        result.reviews += 1
-        if echo and count % PROGRESS_EVERY == 0:
-            echo(f"  {count:,} of {len(review_ids):,} reviews swept")
+        # PostgreSQL sweeps two batches at once: while one waits on the database the other works, and their
+        # reviews are disjoint, so they never wait on each other. SQLite has one writer at a time anyway.
+        workers = PARALLEL_BATCHES if is_postgres(session) else 1
+    batches = [review_ids[start:start + REVIEWS_PER_TRANSACTION] for start in range(0, len(review_ids), REVIEWS_PER_TRANSACTION)]
+    progress = echo if echo and len(review_ids) > PROGRESS_EVERY else None
+    if progress:
+        progress(f"Sweeping {len(review_ids):,} reviews with something due ...")
+    result, done = SweepResult(on=on), 0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dhr-sweep") as pool:
+        for batch, part in zip(batches, pool.map(lambda batch: _sweep_batch(batch, on), batches)):
+            result.add(part)
+            before, done = done, done + len(batch)
+            if progress and (done // PROGRESS_EVERY > before // PROGRESS_EVERY or done == len(review_ids)):
+                progress(f"  {done:,} of {len(review_ids):,} reviews swept")
     return result
+
+
+def _sweep_batch(review_ids: list[str], on: dt.date) -> SweepResult:
+    """One batch in its own transaction (and, in a pool, its own connection)."""
+    part = SweepResult(on=on)
+    with session_scope() as session:
+        sweep_reviews(session, review_ids, on, part)
+    return part

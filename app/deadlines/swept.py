@@ -1,4 +1,4 @@
-"""A review's open deadlines as the sweep works on them: plain values read in one query, changed in
+"""Reviews' open deadlines as the sweep works on them: plain values read in one query, changed in
 memory, and the changed ones written back in one statement (not one ORM flush per row and column set)."""
 from __future__ import annotations
 
@@ -32,15 +32,18 @@ class OpenDeadline:
         return (self.swept_status, self.next_alert_on) != self._read
 
 
-def open_deadlines(session: Session, review_id: str) -> list[OpenDeadline]:
-    """In the order the sweep records them: by kind, then subject."""
+def open_deadlines(session: Session, review_ids: list[str]) -> dict[str, list[OpenDeadline]]:
+    """Each review's open deadlines, in the order the sweep records them (by kind, then subject), in one query."""
     rows = session.execute(
-        select(Deadline.id, Deadline.kind, Deadline.subject_id, Deadline.due_on, Deadline.original_due_on,
+        select(Deadline.review_id, Deadline.id, Deadline.kind, Deadline.subject_id, Deadline.due_on, Deadline.original_due_on,
                Deadline.swept_status, Deadline.next_alert_on)
-        .where(Deadline.review_id == review_id, Deadline.is_open)
-        .order_by(Deadline.kind, Deadline.subject_id)
+        .where(Deadline.review_id.in_(review_ids), Deadline.is_open)
+        .order_by(Deadline.review_id, Deadline.kind, Deadline.subject_id)
     )
-    return [OpenDeadline(**row._mapping) for row in rows]
+    found: dict[str, list[OpenDeadline]] = {review_id: [] for review_id in review_ids}
+    for review_id, *values in rows:
+        found[review_id].append(OpenDeadline(*values))
+    return found
 
 
 def save(session: Session, deadlines: list[OpenDeadline]) -> None:

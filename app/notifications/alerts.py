@@ -1,8 +1,8 @@
 """Deadline alerts: the sweep's second job. For each open deadline whose next alert day has come,
 queue the schedule's latest step for its recipients and note the next step's day.
 
-A review's due alerts are worked out together: the people, agencies and subjects they need are read
-once for the review, their emails written in one statement and their history rows chained in one go.
+The due alerts of many reviews are worked out together: the people, agencies and subjects they need
+are read once for them all, their emails written in one statement and their history rows chained in one go.
 """
 from __future__ import annotations
 
@@ -78,11 +78,17 @@ def _due_step(schedule: AlertSchedule, deadline: OpenDeadline, on: dt.date) -> S
     return step if due else None
 
 
-def queue_due_alerts(
-    session: Session, *, review: Review, definition: WorkflowDef, deadlines: list[OpenDeadline], on: dt.date,
-    history: audit.Batch, tally: Queued,
-) -> None:
-    """Queue the due step of each deadline (in their order) and record each in the review's history."""
+@dataclass
+class DueReview:
+    """A review whose deadlines' next alert days have come (`deadlines`), as the sweep found it."""
+
+    review: Review
+    definition: WorkflowDef
+    deadlines: list[OpenDeadline]
+
+
+def _alerts(definition: WorkflowDef, deadlines: list[OpenDeadline], on: dt.date) -> list[_Alert]:
+    """The due step of each deadline, in their order; each deadline's next alert day moved on."""
     alerts: list[_Alert] = []
     for deadline in deadlines:
         rule = definition.deadlines.get(deadline.kind)
@@ -94,43 +100,55 @@ def queue_due_alerts(
         if step is not None:
             roles = list(schedule.to) + [r for r in escalated_roles(schedule, step) if r not in schedule.to]
             alerts.append(_Alert(deadline, rule, step, roles))
-    if not alerts:
+    return alerts
+
+
+def queue_due_alerts(session: Session, due: list[DueReview], *, on: dt.date, history: audit.Batch, tally: Queued) -> None:
+    """Queue the due step of each deadline of these reviews and record each in its review's history.
+    What the emails need (partnerships, agencies, the people holding the roles) is read once for them all,
+    and the emails are written in one statement."""
+    alerting = [(item, alerts) for item in due if (alerts := _alerts(item.definition, item.deadlines, on))]
+    if not alerting:
         return
-    facts = ReviewFacts.of(session, review, definition)
-    agency_of, agencies = subject_agencies(session, [a.deadline for a in alerts])
-    directory = Directory(
-        session, review, roles={role for a in alerts for role in a.roles}, agency_ids=set(agencies), agencies=agencies
+    facts = ReviewFacts.of_many(session, [(item.review, item.definition) for item, _ in alerting])
+    agency_of, agencies = subject_agencies(session, [a.deadline for _, alerts in alerting for a in alerts])
+    directories = Directory.for_reviews(
+        session, [item.review for item, _ in alerting], roles={role for _, alerts in alerting for a in alerts for role in a.roles},
+        agency_ids=set(agencies), agencies=agencies,
     )
     emails: list[outbox.Outgoing] = []
-    for alert in alerts:
-        alert.agency_id = agency_of.get(alert.deadline.id)
-        alert.recipients = tuple(
-            resolve(session, review=review, roles=alert.roles, agency_id=alert.agency_id, directory=directory)
-        )
-        agency = directory.agency(alert.agency_id)
-        content = deadline_alert(
-            facts, rule=alert.rule, due_on=alert.deadline.due_on, original_due_on=alert.deadline.original_due_on, today=on,
-            agency=agency.name if agency else None,
-        )
-        emails += [
-            outbox.Outgoing(
-                key=alert.key(recipient), review_id=review.id, kind="deadline_alert", content=content, recipient=recipient,
-                deadline_id=alert.deadline.id, step=alert.step.name,
+    for item, alerts in alerting:
+        review, directory = item.review, directories[item.review.id]
+        for alert in alerts:
+            alert.agency_id = agency_of.get(alert.deadline.id)
+            alert.recipients = tuple(
+                resolve(session, review=review, roles=alert.roles, agency_id=alert.agency_id, directory=directory)
             )
-            for recipient in alert.recipients
-        ]
+            agency = directory.agency(alert.agency_id)
+            content = deadline_alert(
+                facts[review.id], rule=alert.rule, due_on=alert.deadline.due_on, original_due_on=alert.deadline.original_due_on,
+                today=on, agency=agency.name if agency else None,
+            )
+            emails += [
+                outbox.Outgoing(
+                    key=alert.key(recipient), review_id=review.id, kind="deadline_alert", content=content, recipient=recipient,
+                    deadline_id=alert.deadline.id, step=alert.step.name,
+                )
+                for recipient in alert.recipients
+            ]
     written = outbox.enqueue_all(session, emails)
-    for alert in alerts:
-        deadline, recipients = alert.deadline, alert.recipients
-        queued = sum(alert.key(recipient) in written for recipient in recipients)
-        tally.steps += 1
-        tally.emails += queued
-        tally.unaddressed += not recipients
-        history.record(
-            entity_type="deadline", entity_id=deadline.id, event="deadline_alert", on=on,
-            data={
-                "kind": deadline.kind, "subject_id": deadline.subject_id or None, "step": alert.step.name,
-                "due_on": deadline.due_on.isoformat(), "emails": queued,
-                "roles": sorted({role for r in recipients for role in r.roles}),
-            },
-        )
+    for item, alerts in alerting:
+        for alert in alerts:
+            deadline, recipients = alert.deadline, alert.recipients
+            queued = sum(alert.key(recipient) in written for recipient in recipients)
+            tally.steps += 1
+            tally.emails += queued
+            tally.unaddressed += not recipients
+            history.record(
+                item.review, entity_type="deadline", entity_id=deadline.id, event="deadline_alert", on=on,
+                data={
+                    "kind": deadline.kind, "subject_id": deadline.subject_id or None, "step": alert.step.name,
+                    "due_on": deadline.due_on.isoformat(), "emails": queued,
+                    "roles": sorted({role for r in recipients for role in r.roles}),
+                },
+            )

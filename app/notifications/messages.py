@@ -14,6 +14,7 @@ from typing import Callable
 
 import jinja2
 import markupsafe
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
@@ -52,8 +53,17 @@ class ReviewFacts:
     @classmethod
     def of(cls, session: Session, review: Review, definition: WorkflowDef) -> "ReviewFacts":
         csp = session.get(Csp, review.csp_id)
-        stage = definition.state(review.state).title or review.state
-        return cls(review=review, csp_name=csp.name if csp else "", stage=stage)
+        return cls.named(review, definition, csp.name if csp else "")
+
+    @classmethod
+    def of_many(cls, session: Session, reviews: list[tuple[Review, WorkflowDef]]) -> dict[str, "ReviewFacts"]:
+        """Each review's facts (by review id), their partnerships' names read in one query."""
+        names = dict(session.execute(select(Csp.id, Csp.name).where(Csp.id.in_({r.csp_id for r, _ in reviews}))).all())
+        return {review.id: cls.named(review, definition, names.get(review.csp_id, "")) for review, definition in reviews}
+
+    @classmethod
+    def named(cls, review: Review, definition: WorkflowDef, csp_name: str) -> "ReviewFacts":
+        return cls(review=review, csp_name=csp_name, stage=definition.state(review.state).title or review.state)
 
     def base(self) -> list[tuple[str, str]]:
         return [("Review", self.review.reference), ("Partnership", self.csp_name), ("Stage", self.stage)]
@@ -84,6 +94,7 @@ def _environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates ship with the code: no file check on every email a sweep writes
     )
 
 

@@ -57,48 +57,37 @@ class AgencyContact:
 class Directory:
     """Who holds which of some roles for one review, read in one query (partnership, agency and national
     roles, and the review's panel) and then answered from memory: a sweep addressing many alerts of one
-    review asks once. Each role's holders keep the order of their addresses, as one query per role gave.
-    `agencies`, when the caller has read them already, saves looking each agency up."""
+    review asks once, and `for_reviews` reads it for many reviews in one query. Each role's holders keep
+    the order of their addresses, as one query per role gave. `agencies`, when the caller has read them
+    already, saves looking each agency up."""
 
     def __init__(
         self, session: Session, review: Review, *, roles: Iterable[str], agency_ids: Iterable[str] = (),
-        agencies: dict[str, AgencyContact | None] | None = None,
+        agencies: dict[str, AgencyContact | None] | None = None, holders: _Holders | None = None,
     ):
         self._session = session
+        self._review = review
         self._agencies = dict(agencies or {})
-        roles = set(roles) | {"csp_coordinator"}  # the fallback when no one holds a role
-        agency_ids = sorted(set(agency_ids) - {None})
-        scopes = []
-        if csp_roles := sorted(roles & set(CSP_ROLES)):
-            scopes.append(and_(UserRole.role.in_(csp_roles), UserRole.csp_id == review.csp_id))
-        if (agency_roles := sorted(roles & set(AGENCY_ROLES))) and agency_ids:
-            scopes.append(and_(UserRole.role.in_(agency_roles), UserRole.agency_id.in_(agency_ids)))
-        if national := sorted(roles - set(CSP_ROLES) - set(AGENCY_ROLES) - set(PANEL_ROLES)):
-            scopes.append(UserRole.role.in_(national))  # home_office: held across the country
-        query = (
-            select(literal("role").label("source"), UserRole.role, UserRole.agency_id, User.id.label("user_id"), User.email)
-            .join(User, UserRole.user_id == User.id)
-            .where(User.is_active.is_(True), or_(*scopes))
-        )
-        if panel_roles := sorted(PANEL_ROLES[r] for r in roles & set(PANEL_ROLES)):
-            query = union_all(query, (
-                select(literal("panel"), PanelMember.role, literal(None, String), User.id, User.email)
-                .join(User, PanelMember.user_id == User.id)
-                .where(PanelMember.review_id == review.id, PanelMember.role.in_(panel_roles), User.is_active.is_(True))
-            ))
-        self._holders = session.execute(query.order_by("email")).all()
+        self._holders = holders or _Holders(_read_holders(session, [review], roles, agency_ids))
+
+    @classmethod
+    def for_reviews(
+        cls, session: Session, reviews: list[Review], *, roles: Iterable[str], agency_ids: Iterable[str] = (),
+        agencies: dict[str, AgencyContact | None] | None = None,
+    ) -> dict[str, Directory]:
+        """Each review's directory, read for them all in one query."""
+        holders = _Holders(_read_holders(session, reviews, roles, agency_ids))
+        return {review.id: cls(session, review, roles=roles, agencies=agencies, holders=holders) for review in reviews}
 
     def holders(self, role: str, agency_id: str | None = None) -> list[tuple[str, str]]:
         """(user id, address) of each active holder of the role for this review (and agency)."""
         if role in PANEL_ROLES:
-            return [(user_id, email) for source, held, _a, user_id, email in self._holders
-                    if source == "panel" and held == PANEL_ROLES[role]]
-        if role in AGENCY_ROLES and not agency_id:
-            return []
-        return [
-            (user_id, email) for source, held, held_agency, user_id, email in self._holders
-            if source == "role" and held == role and (role not in AGENCY_ROLES or held_agency == agency_id)
-        ]
+            return self._holders.get("panel", PANEL_ROLES[role], self._review.id)
+        if role in CSP_ROLES:
+            return self._holders.get("role", role, self._review.csp_id)
+        if role in AGENCY_ROLES:
+            return self._holders.get("role", role, agency_id) if agency_id else []
+        return self._holders.get("role", role, None)  # national
 
     def agency(self, agency_id: str | None) -> AgencyContact | None:
         if not agency_id:
@@ -107,6 +96,54 @@ class Directory:
             agency = self._session.get(Agency, agency_id)
             self._agencies[agency_id] = AgencyContact(agency.name, agency.email) if agency else None
         return self._agencies[agency_id]
+
+
+class _Holders:
+    """The rows _read_holders found, by who they are for: a partnership role by its partnership, an agency
+    role by its agency, a panel role by its review, a national role by itself; each in address order."""
+
+    def __init__(self, rows: list) -> None:
+        self._by: dict[tuple[str, str, str | None], list[tuple[str, str]]] = {}
+        for row in rows:
+            if row.source == "panel":
+                where = row.scope
+            elif row.role in CSP_ROLES:
+                where = row.scope
+            elif row.role in AGENCY_ROLES:
+                where = row.agency_id
+            else:
+                where = None
+            self._by.setdefault((row.source, row.role, where), []).append((row.user_id, row.email))
+
+    def get(self, source: str, role: str, where: str | None) -> list[tuple[str, str]]:
+        return list(self._by.get((source, role, where), ()))
+
+
+def _read_holders(session: Session, reviews: list[Review], roles: Iterable[str], agency_ids: Iterable[str]) -> list:
+    """The active holders of the roles for these reviews, by address: (source, role, agency_id, scope,
+    user_id, email), scope being the partnership of a partnership role and the review of a panel role."""
+    roles = set(roles) | {"csp_coordinator"}  # the fallback when no one holds a role
+    agency_ids = sorted(set(agency_ids) - {None})
+    scopes = []
+    if csp_roles := sorted(roles & set(CSP_ROLES)):
+        scopes.append(and_(UserRole.role.in_(csp_roles), UserRole.csp_id.in_(sorted({r.csp_id for r in reviews}))))
+    if (agency_roles := sorted(roles & set(AGENCY_ROLES))) and agency_ids:
+        scopes.append(and_(UserRole.role.in_(agency_roles), UserRole.agency_id.in_(agency_ids)))
+    if national := sorted(roles - set(CSP_ROLES) - set(AGENCY_ROLES) - set(PANEL_ROLES)):
+        scopes.append(UserRole.role.in_(national))  # home_office: held across the country
+    query = (
+        select(literal("role").label("source"), UserRole.role, UserRole.agency_id, UserRole.csp_id.label("scope"),
+               User.id.label("user_id"), User.email)
+        .join(User, UserRole.user_id == User.id)
+        .where(User.is_active.is_(True), or_(*scopes))
+    )
+    if panel_roles := sorted(PANEL_ROLES[r] for r in roles & set(PANEL_ROLES)):
+        query = union_all(query, (
+            select(literal("panel"), PanelMember.role, literal(None, String), PanelMember.review_id, User.id, User.email)
+            .join(User, PanelMember.user_id == User.id)
+            .where(PanelMember.review_id.in_(sorted(r.id for r in reviews)), PanelMember.role.in_(panel_roles), User.is_active.is_(True))
+        ))
+    return session.execute(query.order_by("email")).all()
 
 
 def resolve(

@@ -82,6 +82,18 @@ def lock_review(session: Session, review_id: str, *options: ORMOption) -> Review
     return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
 
 
+def lock_reviews(session: Session, review_ids: list[str], *options: ORMOption) -> list[Review]:
+    """Several reviews for change in one query, locked in the order of their ids, so that two callers
+    taking overlapping sets (two sweepers) never each hold one the other waits for. Events lock a single
+    review, so they simply wait their turn. Those deleted meanwhile are not there."""
+    if not review_ids:
+        return []
+    query = select(Review).where(Review.id.in_(review_ids)).order_by(Review.id).options(*options)
+    if is_postgres(session):
+        query = query.with_for_update()
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
 def load_review(session: Session, review_id: str) -> Review | None:
     """The review a request works on. A request that may change something locks it first (on
     PostgreSQL; SQLite's write transactions are serial already), before reading it: changes to one
