@@ -26,6 +26,7 @@ def serve(
     from app.core import metrics_dir
     from app.core.config import get_settings
     from app.core.logs import log_config
+    from app.core.serving import serve_workers
 
     # Each worker's request metrics go to files here, summed at each scrape (prometheus-client's
     # multiprocess mode). Set before anything imports prometheus_client: it reads the variable then.
@@ -40,8 +41,11 @@ def serve(
     typer.echo(f"Serving on http://{host}:{port}: sign in at / (API docs at /api/docs); {sweeping}.", err=True)  # stdout holds only log lines
     try:
         # uvicorn's access log is off: app/core/observe.py writes one line per request by route template instead.
-        uvicorn.run("app.asgi:application", host=host, port=port, workers=workers, proxy_headers=True,
-                    log_config=log_config(get_settings().log_style), access_log=False)
+        options = dict(host=host, port=port, workers=workers, proxy_headers=True, log_config=log_config(get_settings().log_style), access_log=False)
+        if workers > 1:
+            serve_workers(uvicorn.Config("app.asgi:application", **options))  # each worker on a socket of its own
+        else:
+            uvicorn.run("app.asgi:application", **options)
     finally:
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)

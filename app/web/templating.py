@@ -8,6 +8,8 @@ from pathlib import Path
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from app.core.config import get_settings
+
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 ASSET_PATH = "/static/govuk-frontend/assets"
@@ -75,6 +77,8 @@ def environment() -> Environment:
         undefined=ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # In production the templates are those shipped: no check of their files on every page.
+        auto_reload=get_settings().env != "production",
     )
     env.filters.update(long_date=long_date, date_time=date_time, humanise=humanise, paragraphs=paragraphs)
     env.globals.update(assetPath=ASSET_PATH, rag=rag)
