@@ -133,7 +133,7 @@ def _chain(review: Review | None) -> str:
     return review.id if review is not None else chain.ADMINISTRATION
 
 
-def _lock_head(session: Session, review: Review | None, *, review_locked: bool = False) -> tuple[int, str]:
+def _lock_head(session: Session, review: Review | None) -> tuple[int, str]:
     """The chain's last number and hash, locked until commit so that no one else chains onto them.
 
     On PostgreSQL a review's row is locked first, as every event on it does (workflow.engine.lock_review):
@@ -141,7 +141,7 @@ def _lock_head(session: Session, review: Review | None, *, review_locked: bool =
     transactions begin IMMEDIATE (app.core.db): one writer at a time, FOR UPDATE is not needed there.
     """
     key = _chain(review)
-    if review is not None and not review_locked and is_postgres(session):
+    if review is not None and is_postgres(session):
         session.execute(select(Review.id).where(Review.id == review.id).with_for_update())
     query = select(HEADS.c.seq, HEADS.c.hash).where(HEADS.c.chain == key).with_for_update()
     head = session.execute(query).one_or_none()
