@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from app.core.serving import reuse_port_available
 from tests.test_operations import ROOT, free_port
@@ -53,8 +52,8 @@ def _sockets_by_process(port: int, pids: list[int], state: str) -> dict[int, set
     return held
 
 
-@pytest.mark.skipif(not reuse_port_available(), reason="SO_REUSEPORT balancing is Linux's")
 def test_dhr_serve_spreads_connections_over_every_worker(sqlite_template, tmp_path):
+    assert reuse_port_available(), "the service runs on Linux (Debian), whose kernel balances SO_REUSEPORT sockets"
     database = tmp_path / "dhr.sqlite3"
     shutil.copy(sqlite_template, database)
     port = free_port()
