@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -49,6 +50,8 @@ def create_app(*, run_sweep: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        # Sync routes run on anyio's thread pool (Starlette's run_in_threadpool): bounded per worker.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         task = asyncio.create_task(background_loop()) if run_sweep else None
         yield
         if task:

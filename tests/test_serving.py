@@ -117,3 +117,19 @@ def test_dhr_serve_says_when_its_port_is_taken(sqlite_template, tmp_path):
         )
     assert result.returncode != 0
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr and "choose --port" in result.stderr, result.stderr
+
+
+def test_a_worker_handles_at_most_request_threads_requests_at_once(database_url, monkeypatch):
+    """DHR_REQUEST_THREADS bounds a worker's pool of request threads (its memory under a burst)."""
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    from app.core.config import get_settings
+    from app.main import create_app
+
+    monkeypatch.setenv("DHR_REQUEST_THREADS", "3")
+    get_settings.cache_clear()
+    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
+        assert client.get("/healthz").status_code == 200
+        tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    assert tokens == 3

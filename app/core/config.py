@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # `dhr serve` sweeps the deadlines itself; false where one `dhr sweep --every` worker does it for
     # every replica (docker-compose.yml). Its mail round runs either way, so events' emails go out promptly.
     sweep_in_serve: bool = True
+    # Requests a worker process handles at once (its pool of request threads; the rest wait their turn).
+    # One interpreter runs one thread at a time, so more only raise the worker's memory under a burst.
+    request_threads: int = Field(default=16, ge=1, le=200)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_starttls: bool = False
