@@ -146,3 +146,30 @@ def test_views_show_the_check_of_the_review_as_it_is_and_submit_always_checks_af
         conn.execute(text("UPDATE overviews SET analysis = 'Zoë was not asked about coercive control.' WHERE review_id = :r"), {"r": j2.id})
     refused = j2.fire(j2.chair, "submit", expect=409)
     assert refused["failed_guards"][0]["guard"] == "readiness_check_passes" and "Zoë" in refused["failed_guards"][0]["reason"]
+
+
+def test_the_remembered_result_is_kept_in_the_database_for_every_worker(api, world):
+    """One row per review in readiness_results, shared by every worker and replica: what a view shows
+    is the stored row while its inputs stand, and a new day (deadlines count in the check) works it
+    out afresh."""
+    import json
+
+    from sqlalchemy import text
+
+    from app.core.db import get_engine
+
+    j = Journey(api, world).to("csp_signoff")
+    chair = j.as_(j.chair)
+    assert "submit" in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
+    with get_engine().begin() as conn:
+        stored = conn.execute(text("SELECT inputs, checks FROM readiness_results WHERE review_id = :r"), {"r": j.id}).one()
+        checks = stored.checks if isinstance(stored.checks, list) else json.loads(stored.checks)
+        assert {c["id"] for c in checks} >= {"anonymisation", "overview_sections"} and all(c["passed"] for c in checks)
+        # Another worker's result, stored for the same inputs: this worker shows it rather than its own.
+        failing = [{**checks[0], "passed": False, "detail": "Stored by another worker."}] + checks[1:]
+        conn.execute(text("UPDATE readiness_results SET checks = :c WHERE review_id = :r"), {"c": json.dumps(failing), "r": j.id})
+    assert "submit" not in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
+    j.advance(1)
+    assert "submit" in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
+    with get_engine().begin() as conn:
+        assert conn.execute(text("SELECT inputs FROM readiness_results WHERE review_id = :r"), {"r": j.id}).scalar() != stored.inputs

@@ -71,3 +71,16 @@ class DocumentTemplate(Base):
     uploaded_by_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+
+class ReadinessResult(Base):
+    """The readiness check's last result for a review, shared by every worker (app/documents/
+    readiness_cache.py). A remembered answer for views only, never a record: `inputs` is a digest of
+    everything the result depends on, and a result whose inputs moved is worked out again."""
+
+    __tablename__ = "readiness_results"
+
+    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
+    inputs: Mapped[str] = mapped_column(String(64))
+    checks: Mapped[list]
+    computed_at: Mapped[dt.datetime] = mapped_column(default=now)
