@@ -26,6 +26,9 @@ REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationshi
 # Never text: formatting, field codes, and mc:Fallback (an older copy of a text box already read).
 SKIPPED = {W + "pPr", W + "rPr", W + "sectPr", W + "tblPr", W + "trPr", W + "tcPr", W + "tblGrid",
            W + "sdtPr", W + "sdtEndPr", W + "instrText", W + "delInstrText", MC_FALLBACK}
+# The elements a paragraph's text is read from, and what each stands for when it has no text of its own.
+_TEXT_ELEMENTS = {W + "t", W + "delText"}  # deleted tracked changes are still in the file
+_TEXT_TAGS = {W + "t": "", W + "delText": "", W + "tab": " ", W + "br": "\n", W + "cr": "\n", W + "noBreakHyphen": "-"}
 CORE_PROPERTIES = {"title": "title", "subject": "subject", "creator": "author", "keywords": "keywords",
                    "description": "comments", "lastModifiedBy": "last modified by", "category": "category"}
 APP_PROPERTIES = {"Company": "company", "Manager": "manager"}
@@ -151,6 +154,8 @@ class _Reader:
 
     def _paragraph(self, p: etree._Element, where: str) -> str:
         """A paragraph's text, joined across runs (a name is often split between them)."""
+        if next(p.iter(W + "txbxContent", MC_FALLBACK), None) is None:
+            return _plain_paragraph(p)
         out: list[str] = []
 
         def walk(el: etree._Element) -> None:
@@ -214,6 +219,25 @@ class _Reader:
         for prop in [] if custom is None else custom:
             if isinstance(prop.tag, str):
                 self._add(f"document properties: custom '{_short(prop.get('name') or '')}'", "".join(prop.itertext()))
+
+
+def _plain_paragraph(p: etree._Element) -> str:
+    """The text of a paragraph without text boxes: the same as walking it (the general case above),
+    but its text elements are found by lxml in C rather than by visiting every element in Python (a
+    large report has tens of thousands of paragraphs)."""
+    out: list[str] = []
+    for el in p.iter(*_TEXT_TAGS):
+        if any(a.tag in SKIPPED for a in _ancestors_within_paragraph(el)):
+            continue
+        out.append((el.text or "") if el.tag in _TEXT_ELEMENTS else _TEXT_TAGS[el.tag])
+    return "".join(out)
+
+
+def _ancestors_within_paragraph(el: etree._Element):
+    for ancestor in el.iterancestors():
+        if ancestor.tag == W + "p":
+            return
+        yield ancestor
 
 
 def _blocks(container: etree._Element):
