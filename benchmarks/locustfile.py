@@ -16,6 +16,7 @@ import json
 import os
 import random
 
+import gevent
 from locust import FastHttpUser, between, constant, task
 
 CLIENTS = json.load(open(os.environ["BENCH_CLIENTS"]))
@@ -57,6 +58,9 @@ class Person(FastHttpUser):
             self.pended = response.status_code == 200 and response.json()["state"] == "pended"
         kinds = [k for k in WEIGHTS if self.event_review or k not in ("event", "document")]
         self.kinds, self.weights = kinds, [WEIGHTS[k] for k in kinds]
+        if not KIND:
+            # People do not act in step: each begins somewhere within one pause of arriving.
+            gevent.sleep(random.uniform(0, THINK))
 
     @task
     def one_request(self) -> None:

@@ -56,11 +56,14 @@ def list_reviews(
 ) -> dict:
     query = service.listed_reviews(principal, state=state, csp_id=csp_id, overdue=overdue, today=clock.today())
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    reviews = session.scalars(query.order_by(*service.LIST_ORDER).limit(paging.limit).offset(paging.offset)).all()
+    # The deadlines as plain rows (service.deadline_rows), not through the relationships a review loads.
+    page = query.options(lazyload(Review.deadlines)).order_by(*service.LIST_ORDER)
+    reviews = session.scalars(page.limit(paging.limit).offset(paging.offset)).all()
     roles = roles_on_reviews(session, principal, list(reviews))
     agency_only = [r.id for r in reviews if is_agency_only(roles[r.id])]
     mine = service.agency_subjects(session, principal, agency_only) if agency_only else None
-    items = [service.review_out(session, r, principal, roles[r.id], with_events=False, mine=mine) for r in reviews]
+    deadlines = service.deadline_rows(session, [r.id for r in reviews])
+    items = [service.review_out(session, r, principal, roles[r.id], with_events=False, mine=mine, deadlines=deadlines[r.id]) for r in reviews]
     return {"items": items, "total": total}
 
 

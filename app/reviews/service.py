@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.access import Principal, is_agency_only, may, review_visibility, roles_on_review
 from app.core import clock
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.deadlines.models import Deadline
+from app.deadlines.models import Deadline, DeadlineExtension
 from app.deadlines.rules import status_of
 from app.partnerships.models import Csp, ReferenceCounter
 from app.reviews.models import Review
@@ -119,22 +120,42 @@ def agency_subjects(session: Session, principal: Principal, review_ids: list[str
     return mine
 
 
-def visible_deadlines(session: Session, principal: Principal, review: Review, roles: set[str], mine: set[str] | None = None) -> list[Deadline]:
+def visible_deadlines(session: Session, principal: Principal, review: Review, roles: set[str], mine: set[str] | None = None,
+                      deadlines: list | None = None) -> list:
+    deadlines = list(review.deadlines) if deadlines is None else deadlines
     if not is_agency_only(roles):
-        return list(review.deadlines)
+        return deadlines
     # Agency staff see the deadlines of their own IMRs and actions only (a list passes `mine`, read once for all its reviews).
     if mine is None:
         mine = agency_subjects(session, principal, [review.id])
-    return [d for d in review.deadlines if d.subject_id in mine]
+    return [d for d in deadlines if d.subject_id in mine]
+
+
+def deadline_rows(session: Session, review_ids: list[str]) -> dict[str, list[SimpleNamespace]]:
+    """The deadlines of a page of reviews with their extensions, in the order Review.deadlines keeps,
+    as plain rows: two statements, and no ORM objects to build (a page of fifty reviews has about a
+    thousand deadlines, and building them was half the time of GET /reviews)."""
+    found: dict[str, list[SimpleNamespace]] = {review_id: [] for review_id in review_ids}
+    if not review_ids:
+        return found
+    deadlines = [SimpleNamespace(**row._mapping, extensions=[]) for row in session.execute(
+        select(Deadline.__table__).where(Deadline.review_id.in_(review_ids)).order_by(Deadline.due_on))]
+    by_id = {d.id: d for d in deadlines}
+    for row in session.execute(select(DeadlineExtension.__table__).where(DeadlineExtension.deadline_id.in_(list(by_id)))
+                               .order_by(DeadlineExtension.created_at)) if by_id else []:
+        by_id[row.deadline_id].extensions.append(row)
+    for d in deadlines:
+        found[d.review_id].append(d)
+    return found
 
 
 def review_out(session: Session, review: Review, principal: Principal, roles: set[str], *, with_events: bool = True,
-               mine: set[str] | None = None) -> ReviewOut:
+               mine: set[str] | None = None, deadlines: list | None = None) -> ReviewOut:
     today = clock.today()
     definition = engine.review_definition(review)
     titles = deadline_titles(review)
     agency_only = is_agency_only(roles)
-    fields = {name: getattr(review, name) for name in ReviewOut.model_fields if hasattr(review, name) and name not in ("deadlines", "state_title")}
+    fields = {name: getattr(review, name) for name in ReviewOut.model_fields if name not in ("deadlines", "state_title") and hasattr(review, name)}
     if agency_only:
         # Agency staff need the case's identity and timetable, not the CSP's deliberations.
         for name in ("summary", "decision_rationale", "qa_changes", "qa_feedback", "pend_reason", "withheld_reason"):
@@ -143,7 +164,7 @@ def review_out(session: Session, review: Review, principal: Principal, roles: se
         library_flags=library_flags(review),
         workflow=review.workflow_name,
         state_title=definition.state(review.state).title,
-        deadlines=[deadline_out(d, today, titles) for d in visible_deadlines(session, principal, review, roles, mine)],
+        deadlines=[deadline_out(d, today, titles) for d in visible_deadlines(session, principal, review, roles, mine, deadlines)],
         allowed_events=engine.allowed_events(session, subject=review, review=review, actor=principal, roles=roles) if with_events else None,
         your_roles=sorted(roles),
     )

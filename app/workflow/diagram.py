@@ -1,8 +1,6 @@
 """The workflow as a mermaid state diagram, drawn by transitions' own mermaid engine (no Graphviz)."""
 from __future__ import annotations
 
-
-
 from transitions.extensions import GraphMachine
 
 from app.workflow.definition import PREVIOUS, WorkflowDef
@@ -12,9 +10,21 @@ class _Model:
     pass
 
 
-
-
 def mermaid(definition: WorkflowDef, current: str) -> str:
+    """The diagram with the current state marked. Drawn once per loaded definition and state: building
+    transitions' machine takes milliseconds, and every review page shows it."""
+    key = (id(definition), current)
+    drawn = _drawn.get(key)
+    if drawn is None or drawn[0] is not definition:
+        drawn = _drawn[key] = (definition, _draw(definition, current))  # two threads may both draw it: the same text
+    return drawn[1]
+
+
+# Keyed by the definition object the registry loaded (kept here too, so its id is never reused).
+_drawn: dict[tuple[int, str], tuple[WorkflowDef, str]] = {}
+
+
+def _draw(definition: WorkflowDef, current: str) -> str:
     transitions = []
     for t in definition.events:
         if t.to == PREVIOUS:

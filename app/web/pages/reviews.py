@@ -99,8 +99,9 @@ def parts_menu(review, roles: set[str]) -> list[tuple[str, str]]:
 
 @router.get("/reviews/{review_id}")
 def review_page(web: SignedIn, review_id: str) -> Response:
-    review = fetch(web, reviews_api.get_review, review_id=review_id)
-    row, roles = reviews_service.visible_review(web.session, web.user, review_id)
+    row, roles = fetch(web, reviews_service.visible_review, review_id=review_id)
+    # What may be done is judged once, for the buttons; the review's own answer needs no second judging.
+    review = reviews_service.review_out(web.session, row, web.user, roles, with_events=False)
     definition = engine.review_definition(row)
     standing = engine.event_standing(web.session, subject=row, review=row, actor=web.user, roles=roles)
     history = fetch(web, reviews_api.review_history, review_id=review_id)["items"] if may(roles, "review.history") else []
