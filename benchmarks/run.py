@@ -93,6 +93,18 @@ def app_env(database_url: str, work: Path) -> dict:
             "PYTHONPATH": str(ROOT)}
 
 
+def machine_speed_ms() -> float:
+    """A fixed piece of pure Python, timed (best of three). A shared virtual machine's speed can change
+    by half from one hour to the next; the figures of two runs compare only next to this."""
+    def once() -> float:
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i * i
+        return (time.perf_counter() - started) * 1000
+    return min(once() for _ in range(3))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -206,6 +218,8 @@ def main() -> None:
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="dhr-bench."))
     say(f"national benchmark ({size}); work folder {work}; {os.cpu_count()} CPU(s)")
+    results_speed = [machine_speed_ms()]
+    print(f"   this machine's speed now: {results_speed[0]:.0f} ms for a fixed piece of Python (lower is faster; compare runs by it)")
 
     postgres = None if args.database_url else Postgres()
     server = None
@@ -284,6 +298,9 @@ def main() -> None:
         say("query plans of each read kind and of the sweep (PostgreSQL EXPLAIN, sequential scans off)")
         results["plans"] = run([PY, str(dataset), "plans", "--clients", str(clients_file), "--out", str(work / "plans.txt")], env)
 
+        results_speed.append(machine_speed_ms())
+        results["machine_speed_ms"] = results_speed
+        print(f"\n   this machine's speed at the start and the end: {results_speed[0]:.0f} and {results_speed[1]:.0f} ms for the same piece of Python")
         results["minutes"] = (time.monotonic() - started) / 60
         summary = verdicts(results)
         say("targets (issue 8)")

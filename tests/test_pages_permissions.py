@@ -861,3 +861,23 @@ def test_every_workflow_event_has_a_form_page_in_some_state(api, world, app):
     print("\n" + "\n".join(f"  {subject} {event}: {where}" for (subject, event), where in sorted(reached.items())))
     missing = sorted(f"{subject}: {event}" for subject, event in wanted - set(reached))
     assert not missing, "workflow events whose form no one could open in any state: " + ", ".join(missing)
+
+
+def test_the_review_page_gives_the_home_office_no_imr_notes(app, api, world):
+    """The page's history is read on its own (reviews.service.history_lines), not through the API's
+    answer: it must hide what the IMRs say from the Home Office just as GET /reviews/{id}/events does."""
+    note = "Manager's note: the GP letter about Adult A was missed."
+    j = Journey(api, world)
+    plain_imr_event = j.imr_event
+
+    def imr_event_with_note(who, agency, event, expect=200, **data):
+        if event != "quality_assure":
+            return plain_imr_event(who, agency, event, expect, **data)
+        return ok(j.as_(who).post(f"/imrs/{j.imrs[agency]}/events", json={"event": event, "data": data, "note": note}), expect)
+
+    j.imr_event = imr_event_with_note
+    j.to("submitted")
+    browsers = signed_in_browsers(app, world, ("chair", "home_office"))
+    chair_page, home_office_page = (unescape(browsers[r].get(f"/reviews/{j.id}").text) for r in ("chair", "home_office"))
+    assert note in chair_page and "Quality assure" in chair_page
+    assert "Quality assure" in home_office_page and note not in home_office_page

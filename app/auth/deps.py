@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.auth.access import Principal
 from app.auth.models import ApiToken, User
@@ -46,10 +47,11 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
 
 def principal_for_token(session, request: Request, token: str, how_to_sign_in: str, *, idle_minutes: int) -> Principal:
     """The person a bearer token or web session cookie belongs to (both are ApiToken rows)."""
-    # The token and its user in one round trip: every request starts here.
+    # The token, its user and the user's roles in one round trip: every request starts here.
     found = session.execute(
         select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == token_digest(token))
-    ).one_or_none()
+        .options(joinedload(User.roles))
+    ).unique().one_or_none()
     row, user = found if found is not None else (None, None)
     if row is None:
         raise NotSignedIn(f"Your sign-in is unknown, expired or revoked: {how_to_sign_in}.")

@@ -125,7 +125,7 @@ def review_history(review_id: str, session: SessionDep, principal: CurrentPrinci
     items = [HistoryOut.model_validate({**_entry_dict(e), "actor": e.actor_name}) for e in entries]
     if not may(roles, "imrs.read_all"):
         # The Home Office sees when IMR events happened, never what the IMRs say.
-        items = [i.model_copy(update={"data": {}, "changes": {}, "note": None}) if i.entity_type in ("imr", "chronology_entry") else i for i in items]
+        items = [i.model_copy(update={"data": {}, "changes": {}, "note": None}) if i.entity_type in service.IMR_CONTENT else i for i in items]
     return {"items": items, "total": len(items)}
 
 

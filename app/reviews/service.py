@@ -180,6 +180,27 @@ def library_flags(review: Review) -> list[str]:
     return sorted(flags)
 
 
+# History entries whose data and notes are what an IMR says: shown only to those who may read every IMR.
+IMR_CONTENT = ("imr", "chronology_entry")
+
+
+def history_lines(session: Session, review_id: str, roles: set[str]) -> list:
+    """The review's history as its page shows it, oldest first: when, what, by whom and the note, as
+    plain rows (not the data, changes and hashes GET /reviews/{id}/events returns, which a review's
+    hundred-odd entries would build as objects for every view). Notes of IMR events are hidden as
+    the API hides them."""
+    from app.audit.models import HistoryEntry
+
+    rows = session.execute(
+        select(HistoryEntry.on, HistoryEntry.event, HistoryEntry.entity_type, HistoryEntry.from_state, HistoryEntry.to_state,
+               HistoryEntry.actor_name.label("actor"), HistoryEntry.note)
+        .where(HistoryEntry.review_id == review_id).order_by(HistoryEntry.seq)
+    ).all()
+    if may(roles, "imrs.read_all"):
+        return list(rows)
+    return [SimpleNamespace(**{**row._asdict(), "note": None}) if row.entity_type in IMR_CONTENT else row for row in rows]
+
+
 # The list's order: the newest notification first, ties by reference so that pages follow on.
 LIST_ORDER = (Review.notified_on.desc(), Review.reference)
 

@@ -104,7 +104,7 @@ def review_page(web: SignedIn, review_id: str) -> Response:
     review = reviews_service.review_out(web.session, row, web.user, roles, with_events=False)
     definition = engine.review_definition(row)
     standing = engine.event_standing(web.session, subject=row, review=row, actor=web.user, roles=roles)
-    history = fetch(web, reviews_api.review_history, review_id=review_id)["items"] if may(roles, "review.history") else []
+    history = reviews_service.history_lines(web.session, row.id, roles) if may(roles, "review.history") else []
     # Reads (of IMRs, downloads) are recorded as evidence but would bury the changes: the page counts them.
     is_read = [h.event.startswith(("read_", "download_")) for h in history]
     reads = sum(is_read)
