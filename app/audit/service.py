@@ -143,21 +143,16 @@ def _lock_head(session: Session, review: Review | None) -> tuple[int, str]:
     key = _chain(review)
     if review is not None and is_postgres(session):
         session.execute(select(Review.id).where(Review.id == review.id).with_for_update())
-    query = select(HEADS.c.seq, HEADS.c.hash).where(HEADS.c.chain == key).with_for_update()
-    head = session.execute(query).one_or_none()
-    if head is None:  # the chain's first row; two first writers at once: one inserts, the other waits
-        insert = postgresql.insert if is_postgres(session) else sqlite.insert
-        session.execute(insert(HEADS).values(chain=key, seq=0, hash=chain.GENESIS).on_conflict_do_nothing())
-        head = session.execute(query).one()
-    return head.seq, head.hash
+    return _lock_heads(session, [key])[key]
 
 
-def _lock_heads(session: Session, review_ids: list[str]) -> dict[str, tuple[int, str]]:
-    """Several reviews' chain heads, locked in one query in the chains' order (as any two sweepers take
-    them). The reviews are locked already; a review without a chain yet starts one, as _lock_head does."""
-    query = select(HEADS.c.chain, HEADS.c.seq, HEADS.c.hash).where(HEADS.c.chain.in_(review_ids)).order_by(HEADS.c.chain).with_for_update()
+def _lock_heads(session: Session, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """Chains' heads, locked in one query in the chains' order (as any two sweepers take them). Their
+    reviews are locked already. A chain without a head yet starts one; two first writers at once: one
+    inserts, the other waits."""
+    query = select(HEADS.c.chain, HEADS.c.seq, HEADS.c.hash).where(HEADS.c.chain.in_(keys)).order_by(HEADS.c.chain).with_for_update()
     heads = {row.chain: (row.seq, row.hash) for row in session.execute(query)}
-    missing = [key for key in review_ids if key not in heads]
+    missing = [key for key in keys if key not in heads]
     if missing:
         insert_ = postgresql.insert if is_postgres(session) else sqlite.insert
         session.execute(insert_(HEADS).on_conflict_do_nothing(), [{"chain": key, "seq": 0, "hash": chain.GENESIS} for key in missing])

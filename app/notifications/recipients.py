@@ -105,9 +105,7 @@ class _Holders:
     def __init__(self, rows: list) -> None:
         self._by: dict[tuple[str, str, str | None], list[tuple[str, str]]] = {}
         for row in rows:
-            if row.source == "panel":
-                where = row.scope
-            elif row.role in CSP_ROLES:
+            if row.source == "panel" or row.role in CSP_ROLES:
                 where = row.scope
             elif row.role in AGENCY_ROLES:
                 where = row.agency_id

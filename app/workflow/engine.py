@@ -76,10 +76,7 @@ def lock_review(session: Session, review_id: str, *options: ORMOption) -> Review
     """Load a review for change. PostgreSQL locks the row so concurrent events queue; SQLite
     transactions already begin IMMEDIATE (core.db). The version column catches anything else.
     `options` change what is loaded with it (a caller that needs none of its collections)."""
-    query = select(Review).where(Review.id == review_id).options(*options)
-    if is_postgres(session):
-        query = query.with_for_update()
-    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    return next(iter(lock_reviews(session, [review_id], *options)), None)
 
 
 def lock_reviews(session: Session, review_ids: list[str], *options: ORMOption) -> list[Review]:
