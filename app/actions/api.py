@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.actions.models import Action
@@ -13,7 +13,7 @@ from app.audit import service as audit
 from app.auth.access import Principal, action_visibility, may, roles_for_action, roles_on_review, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
-from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
+from app.core.api import IfMatch, Page, PagingDep, SessionDep, count_rows, etag, require_if_match
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
@@ -106,7 +106,7 @@ def list_actions(
         query = query.where(Action.state == state)
     if deadline_status:
         query = query.where(status_clause(deadline_status, clock.today()))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = count_rows(session, query)
     # Ties broken down to the row, so that consecutive pages neither repeat nor skip an action.
     order = (Action.target_date.is_(None), Action.target_date, Review.reference, Recommendation.number, Action.created_at, Action.id)
     # A row needs its review's reference, state and workflow, not every deadline and proceeding the review eager-loads.

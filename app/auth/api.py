@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth import service
 from app.auth.deps import AdminPrincipal, CurrentPrincipal
 from app.auth.models import User
 from app.auth.schemas import TokenOut, UserBrief, UserIn, UserOut, UserPatch
-from app.core.api import ErrorBody, Page, PagingDep, SessionDep
+from app.core.api import ErrorBody, Page, PagingDep, SessionDep, count_rows
 from app.core.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["auth and users"])
@@ -79,7 +79,7 @@ def list_users(
     query = select(User)
     if email:
         query = query.where(User.email == email.strip().lower())
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = count_rows(session, query)
     items = session.scalars(query.order_by(User.email).limit(paging.limit).offset(paging.offset)).all()
     return {"items": items, "total": total}
 

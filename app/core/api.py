@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -48,6 +49,11 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
+
+
+def count_rows(session: Session, query: Select) -> int:
+    """How many rows a list's query finds in all (its `total`), counted by the database."""
+    return session.scalar(select(func.count()).select_from(query.subquery()))
 
 
 class Paging:

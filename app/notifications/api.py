@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.audit import service as audit
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
-from app.core.api import PagingDep, SessionDep
+from app.core.api import PagingDep, SessionDep, count_rows
 from app.core.errors import Conflict, DomainError, Forbidden, NotFound
 from app.notifications import calendar
 from app.notifications.models import OutboxMessage
@@ -101,7 +101,7 @@ def list_mail(
     query = select(OutboxMessage, Review.reference).join(Review, Review.id == OutboxMessage.review_id).where(*scope)
     if status:
         query = query.where(status_of == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = count_rows(session, query)
     rows = session.execute(
         query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id).offset(paging.offset).limit(paging.limit)
     ).all()

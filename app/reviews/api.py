@@ -5,14 +5,14 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from app.audit import service as audit
 from app.auth.access import deadline_visibility, is_agency_only, may, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
-from app.core.api import IfMatch, Page, PagingDep, SessionDep, etag, require_if_match
+from app.core.api import IfMatch, Page, PagingDep, SessionDep, count_rows, etag, require_if_match
 from app.core.errors import Conflict, NotFound
 from app.deadlines.models import Deadline
 from app.deadlines.rules import status_clause
@@ -54,11 +54,9 @@ def list_reviews(
     csp_id: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool | None = None,
 ) -> dict:
-    query = service.listed_reviews(principal, state=state, csp_id=csp_id, overdue=overdue, today=clock.today())
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
     # The deadlines as plain rows (service.deadline_rows), not through the relationships a review loads.
-    page = query.options(lazyload(Review.deadlines)).order_by(*service.LIST_ORDER)
-    reviews = session.scalars(page.limit(paging.limit).offset(paging.offset)).all()
+    reviews, total = service.listed_page(session, principal, paging, state=state, csp_id=csp_id, overdue=overdue,
+                                         today=clock.today(), options=(lazyload(Review.deadlines),))
     roles = roles_on_reviews(session, principal, list(reviews))
     agency_only = [r.id for r in reviews if is_agency_only(roles[r.id])]
     mine = service.agency_subjects(session, principal, agency_only) if agency_only else None
@@ -182,7 +180,7 @@ def list_deadlines(
         query = query.where(Deadline.due_on < due_before)
     if status:
         query = query.where(status_clause(status, today))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = count_rows(session, query)
     # Ties broken down to the row, so that consecutive pages neither repeat nor skip a deadline.
     order = (Deadline.due_on, Deadline.kind, Review.reference, Deadline.subject_id, Deadline.id)
     # A row needs its review's reference and workflow, not every deadline and proceeding the review eager-loads.

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.access import Principal, is_agency_only, may, review_visibility, roles_on_review
 from app.core import clock
+from app.core.api import Paging, count_rows
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.deadlines.models import Deadline, DeadlineExtension
 from app.deadlines.rules import status_of
@@ -216,6 +217,15 @@ def listed_reviews(principal: Principal, *, state: str | None, csp_id: str | Non
         clause = overdue_clause(today)
         query = query.where(clause if overdue else ~clause)
     return query
+
+
+def listed_page(session: Session, principal: Principal, paging: Paging, *, state: str | None, csp_id: str | None,
+                overdue: bool | None, today: dt.date, options: tuple = ()) -> tuple[list[Review], int]:
+    """One page of listed_reviews in the list's order, loaded with `options`, and how many there are in all."""
+    query = listed_reviews(principal, state=state, csp_id=csp_id, overdue=overdue, today=today)
+    total = count_rows(session, query)
+    reviews = session.scalars(query.options(*options).order_by(*LIST_ORDER).limit(paging.limit).offset(paging.offset)).all()
+    return list(reviews), total
 
 
 def overdue_clause(today: dt.date):

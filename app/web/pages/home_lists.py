@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.auth.access import Principal, review_visibility
+from app.core.api import count_rows
 from app.deadlines.models import Deadline
 from app.imrs.models import Imr
 from app.panel.models import PanelMember
@@ -40,17 +41,13 @@ def _next_due():
     return select(func.min(Deadline.due_on)).where(Deadline.review_id == Review.id, Deadline.is_open).scalar_subquery()
 
 
-def _count(session: Session, query) -> int:
-    return session.scalar(select(func.count()).select_from(query.subquery()))
-
-
 def awaiting_decision(session: Session, principal: Principal, csp_ids: set[str], today: dt.date) -> Shown:
     """Notifications in the chair's partnerships, the soonest decision due first."""
     query = (select(Review, Deadline).outerjoin(Deadline, (Deadline.review_id == Review.id) & (Deadline.kind == "decision"))
              .where(review_visibility(principal), Review.csp_id.in_(list(csp_ids)), Review.state == "notified"))
     rows = session.execute(without_collections(query).options(lazyload(Deadline.extensions))
                            .order_by(func.coalesce(Deadline.due_on, today), Review.reference).limit(HOME_ROWS)).all()
-    return Shown(rows=[(r, deadline_row(r, d, today) if d else None) for r, d in rows], total=_count(session, query))
+    return Shown(rows=[(r, deadline_row(r, d, today) if d else None) for r, d in rows], total=count_rows(session, query))
 
 
 def open_reviews_by_stage(session: Session, principal: Principal, csp_ids: set[str], today: dt.date) -> list[tuple[str, Shown]]:
@@ -84,7 +81,7 @@ def chaired_reviews(session: Session, principal: Principal, today: dt.date) -> S
                               .limit(HOME_ROWS)).all()
     if not reviews:  # most people chair nothing: no count to run
         return Shown(rows=[], total=0)
-    return Shown(rows=review_rows(session, principal, list(reviews), today), total=_count(session, query))
+    return Shown(rows=review_rows(session, principal, list(reviews), today), total=count_rows(session, query))
 
 
 def _finished_imr_states() -> list[str]:
@@ -99,7 +96,7 @@ def _imrs(session: Session, where, today: dt.date) -> Shown:
     finished = case((Imr.state.in_(_finished_imr_states()), 1), else_=0)
     rows = session.execute(query.order_by(finished, Imr.due_on, Review.reference, Agency.name).limit(HOME_ROWS)).all()
     late = [(imr, agency, reference, max(0, ((imr.submitted_on or today) - imr.due_on).days)) for imr, agency, reference in rows]
-    return Shown(rows=late, total=_count(session, query))
+    return Shown(rows=late, total=count_rows(session, query))
 
 
 def imr_tracker(session: Session, principal: Principal, today: dt.date) -> Shown:

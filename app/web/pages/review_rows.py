@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from app.auth.access import Principal, deadline_visibility
@@ -50,9 +50,12 @@ def deadline_row(review: Review, deadline: Any, today: dt.date) -> DeadlineRow:
                        days_left=(deadline.due_on - today).days)
 
 
+# A listing needs a review's own columns, not every deadline and proceeding the model eager-loads.
+OWN_COLUMNS_ONLY = (lazyload(Review.deadlines), lazyload(Review.proceedings))
+
+
 def without_collections(query) -> Any:
-    """A listing needs a review's own columns, not every deadline and proceeding the model eager-loads."""
-    return query.options(lazyload(Review.deadlines), lazyload(Review.proceedings))
+    return query.options(*OWN_COLUMNS_ONLY)
 
 
 def review_rows(session: Session, principal: Principal, reviews: list[Review], today: dt.date, with_next_deadline: bool = True) -> list[ReviewRow]:
@@ -78,7 +81,6 @@ def review_rows(session: Session, principal: Principal, reviews: list[Review], t
 def listed(session: Session, principal: Principal, paging: Paging, today: dt.date, *, state: str | None, csp_id: str | None,
            overdue: bool | None) -> tuple[list[ReviewRow], int]:
     """One page of the reviews GET /reviews lists (the same reviews, filters and order), and how many there are."""
-    query = reviews_service.listed_reviews(principal, state=state, csp_id=csp_id, overdue=overdue, today=today)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    reviews = session.scalars(without_collections(query).order_by(*reviews_service.LIST_ORDER).limit(paging.limit).offset(paging.offset)).all()
-    return review_rows(session, principal, list(reviews), today), total
+    reviews, total = reviews_service.listed_page(session, principal, paging, state=state, csp_id=csp_id, overdue=overdue, today=today,
+                                                 options=OWN_COLUMNS_ONLY)
+    return review_rows(session, principal, reviews, today), total
