@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, or_, select, union
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.actions.models import Action
 from app.auth.models import AGENCY_ROLES, CSP_ROLES, User
+from app.core.sql_among import among
 from app.deadlines.models import Deadline
 from app.imrs.models import Imr
 from app.panel.models import PanelMember
@@ -108,21 +109,33 @@ class Principal:
 def review_visibility(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause selecting the reviews this person may see (one query, no per-row checks).
 
-    One `id IN (... UNION ...)` rather than an OR of conditions: PostgreSQL cannot use an index for an
-    OR that mixes columns and subqueries, so it read the whole reviews table for every list.
+    Conditions on the review's own columns (its partnership, its first submission), OR'd with its id
+    among those reached through other tables (panel seats, an agency's IMRs and actions). The ids are
+    matched with `among` (app/core/sql_among.py), which PostgreSQL combines with the columns' indexes
+    in a BitmapOr: a plain `IN (subquery)` in an OR read the whole reviews table, and an `IN (UNION)`
+    of every branch hashed all the Home Office's submitted reviews on every list.
     """
-    return _reviews_in(_case_branches(principal) + _agency_branches(principal))
+    return _visible(principal, _linked_branches(principal) + _agency_branches(principal))
 
 
-def _case_branches(principal: Principal) -> list:
-    """Selects of the reviews visible through a role other than an agency's: CSP, panel or Home Office."""
-    visible = aliased(Review)  # the inner selects must not correlate with the outer query's reviews
-    branches = [select(PanelMember.review_id).where(PanelMember.user_id == principal.id)]
+def _case_visibility(principal: Principal) -> ColumnElement[bool]:
+    """The reviews visible through a role other than an agency's: CSP, panel or Home Office."""
+    return _visible(principal, _linked_branches(principal))
+
+
+def _visible(principal: Principal, linked: list) -> ColumnElement[bool]:
+    conditions = []
     if principal.csp_roles:
-        branches.append(select(visible.id).where(visible.csp_id.in_(list(principal.csp_roles))))
+        conditions.append(Review.csp_id.in_(list(principal.csp_roles)))
     if principal.is_home_office:
-        branches.append(select(visible.id).where(visible.first_submitted_on.is_not(None)))
-    return branches
+        conditions.append(Review.first_submitted_on.is_not(None))
+    conditions.append(among(Review.id, union(*linked) if len(linked) > 1 else linked[0]))
+    return or_(*conditions)
+
+
+def _linked_branches(principal: Principal) -> list:
+    """Selects of the review ids visible through a panel seat."""
+    return [select(PanelMember.review_id).where(PanelMember.user_id == principal.id)]
 
 
 def _agency_branches(principal: Principal) -> list:
@@ -136,10 +149,6 @@ def _agency_branches(principal: Principal) -> list:
     return branches
 
 
-def _reviews_in(branches: list) -> ColumnElement[bool]:
-    return Review.id.in_(union(*branches) if len(branches) > 1 else branches[0])
-
-
 def action_visibility(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause over actions joined to their reviews: the SQL of may(roles_for_action(...), "action.read").
 
@@ -148,7 +157,7 @@ def action_visibility(principal: Principal) -> ColumnElement[bool]:
     """
     if not principal.agency_roles:
         return review_visibility(principal)
-    readable = [_reviews_in(_case_branches(principal))]
+    readable = [_case_visibility(principal)]
     managed = list(principal.agencies_with("agency_manager"))
     if managed:
         readable.append(Action.lead_agency_id.in_(managed))
@@ -163,7 +172,7 @@ def deadline_visibility(principal: Principal) -> ColumnElement[bool]:
     """
     if not principal.agency_roles:
         return review_visibility(principal)
-    readable = [_reviews_in(_case_branches(principal)),
+    readable = [_case_visibility(principal),
                 Deadline.subject_id.in_(select(Imr.id).where(Imr.agency_id.in_(list(principal.agency_roles))))]
     managed = list(principal.agencies_with("agency_manager"))
     if managed:

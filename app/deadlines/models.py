@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,6 +18,11 @@ class Deadline(Base):
         UniqueConstraint("review_id", "kind", "subject_id"),
         Index("ix_deadlines_open_due", "met_on", "waived_on", "due_on"),
         Index("ix_deadlines_next_alert_on", "next_alert_on"),
+        # "Overdue" asks of each listed review whether it has an open deadline past due: a probe of
+        # this small index, not a read of every deadline the review ever had (most are met).
+        Index("ix_deadlines_open_by_review", "review_id", "due_on",
+              postgresql_where=text("met_on IS NULL AND waived_on IS NULL"),
+              sqlite_where=text("met_on IS NULL AND waived_on IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -82,3 +82,8 @@ class Review(Base):
     # A concurrent change to the same review fails instead of silently overwriting.
     __mapper_args__ = {"version_id_col": version}
 from app.proceedings.models import Proceeding  # noqa: E402,F401  (mapped before Review.proceedings is used)
+
+
+# The lists' order (reviews.service.LIST_ORDER): a page of the Home Office's thousands of reviews is
+# read from here in order, fifty at a time, not sorted from all of them on every view.
+Index("ix_reviews_list_order", Review.notified_on.desc(), Review.reference)

@@ -142,8 +142,10 @@ def deadline_rows(session: Session, review_ids: list[str]) -> dict[str, list[Sim
     deadlines = [SimpleNamespace(**row._mapping, extensions=[]) for row in session.execute(
         select(Deadline.__table__).where(Deadline.review_id.in_(review_ids)).order_by(Deadline.due_on))]
     by_id = {d.id: d for d in deadlines}
-    for row in session.execute(select(DeadlineExtension.__table__).where(DeadlineExtension.deadline_id.in_(list(by_id)))
-                               .order_by(DeadlineExtension.created_at)) if by_id else []:
+    # Found through the reviews (fifty ids), not the deadlines (a thousand bound parameters to send and parse).
+    extensions = (select(DeadlineExtension.__table__).join(Deadline, Deadline.id == DeadlineExtension.deadline_id)
+                  .where(Deadline.review_id.in_(review_ids)).order_by(DeadlineExtension.created_at))
+    for row in session.execute(extensions) if by_id else []:
         by_id[row.deadline_id].extensions.append(row)
     for d in deadlines:
         found[d.review_id].append(d)
