@@ -129,6 +129,20 @@ def sweep(
         time.sleep(every)
 
 
+@app.command("readiness-refresh")
+def readiness_refresh(
+    processes: int = typer.Option(0, help="Processes working in parallel (default: one per CPU)"),
+) -> None:
+    """Work out the kept readiness result of every review near submission or publication that lacks a current one (after a deploy)."""
+    import os
+
+    from app.documents.readiness_refresh import refresh
+
+    counts = refresh(processes or os.cpu_count() or 1, progress=lambda line: typer.echo(f"readiness: {line}"))
+    typer.echo(f"readiness: done in {counts['seconds']} s: {counts['worked_out']} worked out, {counts['current']} already current, "
+               f"of {counts['reviews']} reviews")
+
+
 @app.command("check-heartbeat")
 def check_heartbeat(
     path: Path = typer.Argument(..., help="The file `dhr sweep --heartbeat` touches"),

@@ -283,3 +283,12 @@ def test_serve_only_sends_mail_when_the_sweep_is_left_to_the_worker(monkeypatch)
     calls = _background_rounds(monkeypatch, "false")
     assert calls["sweep"] == 0
     assert calls["mail"] >= 2, "waiting mail must still go out from every replica"
+
+
+def test_a_release_works_out_the_kept_readiness_results_after_the_migration(services):
+    """A release changes every kept readiness result's key (app/documents/readiness_cache.py): a one-shot
+    service works them out after the migration, beside the app, which does not wait for it."""
+    assert services["readiness"]["command"] == ["dhr", "readiness-refresh"]
+    assert services["readiness"]["restart"] == "no"
+    assert services["readiness"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "readiness" not in services["app"]["depends_on"]

@@ -150,8 +150,8 @@ def test_views_show_the_check_of_the_review_as_it_is_and_submit_always_checks_af
 
 def test_the_remembered_result_is_kept_in_the_database_for_every_worker(api, world):
     """One row per review in readiness_results, shared by every worker and replica: what a view shows
-    is the stored row while its inputs stand, and a new day (deadlines count in the check) works it
-    out afresh."""
+    is the stored row while its inputs stand, from one day to the next (the part a passing deadline
+    changes is worked out on every view, and not kept)."""
     import json
 
     from sqlalchemy import text
@@ -170,6 +170,51 @@ def test_the_remembered_result_is_kept_in_the_database_for_every_worker(api, wor
         conn.execute(text("UPDATE readiness_results SET checks = :c WHERE review_id = :r"), {"c": json.dumps(failing), "r": j.id})
     assert "submit" not in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
     j.advance(1)
-    assert "submit" in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
+    assert "submit" not in ok(chair.get(f"/reviews/{j.id}"))["allowed_events"]
     with get_engine().begin() as conn:
-        assert conn.execute(text("SELECT inputs FROM readiness_results WHERE review_id = :r"), {"r": j.id}).scalar() != stored.inputs
+        kept = conn.execute(text("SELECT inputs, checks FROM readiness_results WHERE review_id = :r"), {"r": j.id}).one()
+    assert kept.inputs == stored.inputs
+    assert "extension_for_overdue_period" not in {c["id"] for c in (kept.checks if isinstance(kept.checks, list) else json.loads(kept.checks))}
+
+
+
+def test_a_name_recorded_after_a_clean_check_is_found_in_the_stored_report(api, world):
+    """The reports' scans are remembered by the file or text and the people they were read for
+    (app/documents/publication_check.py): a relative recorded after a clean check is looked for in the
+    stored publication version, which is unchanged and carries the partnership's name (9.2, 11.1)."""
+    j = Journey(api, world).to("csp_signoff")
+    ok(j.as_(j.coordinator).post(f"/reviews/{j.id}/documents", json={"kind": "overview_report", "variant": "publication"}), 201)
+    assert _checks(j)["ready"] is True
+    ok(j.as_(j.coordinator).post(f"/reviews/{j.id}/people", json={
+        "role": "family", "name": "Alex Cambridge", "pseudonym": "Relative C"}), 201)
+    failing = [c for c in _checks(j)["checks"] if not c["passed"]]
+    assert [c["id"] for c in failing] == ["publication_documents"], failing
+    assert "publication version 1" in failing[0]["detail"] and "'Cambridge'" in failing[0]["detail"]
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_readiness_refresh_works_out_ahead_what_views_would_check(api, world, processes):
+    """`dhr readiness-refresh` (run on a deploy, which changes every kept result's key) keeps a current
+    result for each review in a state with a readiness-guarded event, and only for those; a second
+    run finds them current. With two processes, each works in its own connections."""
+    from sqlalchemy import text
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli_app
+    from app.core.db import get_engine
+
+    at_sign_off = Journey(api, world).to("csp_signoff")
+    drafting = Journey(api, world).to("drafting")
+    with get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM readiness_results"))
+
+    first = CliRunner().invoke(cli_app, ["readiness-refresh", "--processes", processes])
+    assert first.exit_code == 0, first.output
+    assert "done in" in first.output and "1 worked out, 0 already current, of 1 reviews" in first.output
+    with get_engine().begin() as conn:
+        kept = set(conn.execute(text("SELECT review_id FROM readiness_results")).scalars())
+    assert kept == {at_sign_off.id} and drafting.id not in kept
+
+    again = CliRunner().invoke(cli_app, ["readiness-refresh", "--processes", processes])
+    assert "0 worked out, 1 already current, of 1 reviews" in again.output, again.output
+    assert "submit" in ok(at_sign_off.as_(at_sign_off.chair).get(f"/reviews/{at_sign_off.id}"))["allowed_events"]

@@ -83,4 +83,7 @@ class ReadinessResult(Base):
     review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
     inputs: Mapped[str] = mapped_column(String(64))
     checks: Mapped[list]
+    # The reports' scans that result used, by key (app/documents/scans.py): the next check of the
+    # review, after a change that leaves the reports' text as it was, reuses them in any worker.
+    scans: Mapped[dict | None]
     computed_at: Mapped[dt.datetime] = mapped_column(default=now)

@@ -3,21 +3,31 @@
 Two looks: the latest stored publication version of each report (what would be sent or
 published as it is), and a fresh rendering from the review as it stands (what would be made
 now, including whatever a partnership's own template adds). Headers, footers, footnotes,
-comments and document properties are read as well as the body.
+comments and document properties are read as well as the body. A scan whose file, or whose
+template, context and people, are those of a scan made before is not made again (app/documents/scans.py).
 """
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.documents.context import TITLES
-from app.documents.models import PUBLICATION_KINDS, Document
+from app.documents import templates
 from app.documents.checks import Check
-from app.documents.service import render, scan
+from app.documents.context import TITLES, build_context, load_facts
+from app.documents.models import PUBLICATION_KINDS, Document
+from app.documents.render import render_docx
+from app.documents.scans import Scans, scan_key
+from app.documents.service import scan
 from app.people.models import Person
 from app.reviews.models import Review
 
 CHECK_ID = "publication_documents"
+
+
+def _people_key(people: list[Person]) -> list:
+    return sorted([p.name, p.pseudonym, list(p.aliases or []), str(p.date_of_birth), p.address] for p in people)
 
 
 def _latest(session: Session, review_id: str, kind: str) -> Document | None:
@@ -33,17 +43,19 @@ def _describe(findings: list[dict]) -> str:
     return "; ".join(f"{f['where']}: " + ", ".join(f"'{w}'" for w in f["words"]) for f in findings)
 
 
-def publication_document_checks(session: Session, review: Review) -> list[Check]:
+def publication_document_checks(session: Session, review: Review, scans: Scans | None = None) -> list[Check]:
+    scans = scans or Scans()
     people = session.scalars(select(Person).where(Person.review_id == review.id)).all()
     if not people:
         return []  # the anonymisation check already asks for the people to be recorded
     failures = []
-    facts = None  # read once for the three reports
+    who = _people_key(people)
+    facts = load_facts(session, review)  # read once for the three reports
     for kind in PUBLICATION_KINDS:
         title = TITLES[kind]
         stored = _latest(session, review.id, kind)
         if stored is not None:
-            findings = scan(stored.content, people)
+            findings = scans.get(scan_key("stored", stored.sha256, who), lambda: scan(stored.content, people))
             if findings:
                 failures.append(Check(
                     CHECK_ID, False,
@@ -51,8 +63,13 @@ def publication_document_checks(session: Session, review: Review) -> list[Check]
                     "Correct the text they come from and generate the publication version again.",
                     f"documents/{stored.id}",
                 ))
-        content, _template, facts = render(session, review, kind, "publication", facts=facts)
-        findings = scan(content, people)
+        template = templates.in_force(session, review.csp_id, kind)
+        context = build_context(facts, kind, "publication")
+        rendering_title = f"{title} {review.reference}"
+        findings = scans.get(
+            scan_key("rendered", kind, template.sha256 or hashlib.sha256(template.content).hexdigest(), rendering_title, context, who),
+            lambda: scan(render_docx(template.content, context, title=rendering_title, publication=True), people),
+        )
         if findings:
             failures.append(Check(
                 CHECK_ID, False,

@@ -15,6 +15,7 @@ from app.deadlines.rules import status_of
 from app.documents.anonymisation import Matcher, find_identifiers, matchers_for
 from app.documents.checks import Check
 from app.documents.publication_check import publication_document_checks
+from app.documents.scans import Scans
 from app.imrs.models import ChronologyEntry, Imr
 from app.overview.models import OVERVIEW_SECTIONS, Overview, Recommendation
 from app.panel.models import PanelMember
@@ -77,8 +78,32 @@ def anonymisation_checks(session: Session, review: Review) -> list[Check]:
 
 
 def run_checks(session: Session, review: Review) -> list[Check]:
+    """The whole check of the review as it stands today."""
+    return lasting_checks(session, review) + dated_checks(review, clock.today())
+
+
+def dated_checks(review: Review, today) -> list[Check]:
+    """The checks whose answer changes with the date alone (a deadline passing): worked out on every
+    view, so a kept result of lasting_checks stays good from one day to the next."""
+    overview_deadline = next((d for d in review.deadlines if d.kind == "overview_report"), None)
+    late = overview_deadline is not None and status_of(overview_deadline, today) in ("overdue", "met_late")
+    extended = overview_deadline is not None and bool(overview_deadline.extensions)
+    return [
+        Check(
+            "extension_for_overdue_period",
+            not late or extended,
+            "The Overview Report went past six months without an agreed extension: record the extension the CSP agreed, with reasons (6.4)." if late and not extended
+            else "The Overview Report is within its six months or an agreed extension.",
+            "deadlines.overview_report" if late and not extended else None,
+        )
+    ]
+
+
+def lasting_checks(session: Session, review: Review, scans: Scans | None = None) -> list[Check]:
+    """The checks whose answer changes only when the review, its records or its templates do.
+    `scans`: the reports' scans known already (app/documents/scans.py)."""
     checks = anonymisation_checks(session, review)
-    checks += publication_document_checks(session, review)
+    checks += publication_document_checks(session, review, scans)
     session_overview = session.get(Overview, review.id)
     empty = [s for s in OVERVIEW_SECTIONS if session_overview is None or not (getattr(session_overview, s) or "").strip()]
     checks.append(
@@ -143,20 +168,6 @@ def run_checks(session: Session, review: Review) -> list[Check]:
             "The family's involvement and response are recorded." if family_recorded
             else "Record the family's contribution in the overview and their response to the report (7.3).",
             None if family_recorded else ("overview.family_contribution" if review.family_response else "review.family_response"),
-        )
-    )
-
-    today = clock.today()
-    overview_deadline = next((d for d in review.deadlines if d.kind == "overview_report"), None)
-    late = overview_deadline is not None and status_of(overview_deadline, today) in ("overdue", "met_late")
-    extended = overview_deadline is not None and bool(overview_deadline.extensions)
-    checks.append(
-        Check(
-            "extension_for_overdue_period",
-            not late or extended,
-            "The Overview Report went past six months without an agreed extension: record the extension the CSP agreed, with reasons (6.4)." if late and not extended
-            else "The Overview Report is within its six months or an agreed extension.",
-            "deadlines.overview_report" if late and not extended else None,
         )
     )
 
