@@ -132,6 +132,14 @@ def visible_deadlines(session: Session, principal: Principal, review: Review, ro
     return [d for d in deadlines if d.subject_id in mine]
 
 
+# What deadline_out shows of a deadline and its extensions, and no more (the sweep's columns and the
+# timestamps would each be converted for every one of a page's thousand deadlines).
+DEADLINE_COLUMNS = (Deadline.id, Deadline.review_id, Deadline.kind, Deadline.subject_id, Deadline.starts_on, Deadline.due_on,
+                    Deadline.original_due_on, Deadline.met_on, Deadline.waived_on, Deadline.waived_reason)
+EXTENSION_COLUMNS = (DeadlineExtension.deadline_id, DeadlineExtension.previous_due_on, DeadlineExtension.new_due_on,
+                     DeadlineExtension.reason, DeadlineExtension.agreed_on)
+
+
 def deadline_rows(session: Session, review_ids: list[str]) -> dict[str, list[SimpleNamespace]]:
     """The deadlines of a page of reviews with their extensions, in the order Review.deadlines keeps,
     as plain rows: two statements, and no ORM objects to build (a page of fifty reviews has about a
@@ -139,11 +147,12 @@ def deadline_rows(session: Session, review_ids: list[str]) -> dict[str, list[Sim
     found: dict[str, list[SimpleNamespace]] = {review_id: [] for review_id in review_ids}
     if not review_ids:
         return found
-    deadlines = [SimpleNamespace(**row._mapping, extensions=[]) for row in session.execute(
-        select(Deadline.__table__).where(Deadline.review_id.in_(review_ids)).order_by(Deadline.due_on))]
+    result = session.execute(select(*DEADLINE_COLUMNS).where(Deadline.review_id.in_(review_ids)).order_by(Deadline.due_on))
+    names = list(result.keys())  # zipped with each row's tuple: twice as fast as the row's mapping
+    deadlines = [SimpleNamespace(**dict(zip(names, row)), extensions=[]) for row in result]
     by_id = {d.id: d for d in deadlines}
     # Found through the reviews (fifty ids), not the deadlines (a thousand bound parameters to send and parse).
-    extensions = (select(DeadlineExtension.__table__).join(Deadline, Deadline.id == DeadlineExtension.deadline_id)
+    extensions = (select(*EXTENSION_COLUMNS).join(Deadline, Deadline.id == DeadlineExtension.deadline_id)
                   .where(Deadline.review_id.in_(review_ids)).order_by(DeadlineExtension.created_at))
     for row in session.execute(extensions) if by_id else []:
         by_id[row.deadline_id].extensions.append(row)
