@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.actions.models import Action
@@ -13,7 +13,7 @@ from app.audit import service as audit
 from app.auth.access import Principal, action_visibility, may, roles_for_action, roles_on_review, roles_on_reviews
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
-from app.core.api import IfMatch, Page, PagingDep, SessionDep, count_rows, etag, require_if_match
+from app.core.api import IfMatch, Page, Paging, PagingDep, SessionDep, count_rows, etag, require_if_match
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
@@ -92,6 +92,19 @@ def list_actions(
 ) -> dict:
     """Actions across every review you can see, soonest due first: an agency's manager sees every
     action their agency leads, in every review (guidance 8.17-8.20)."""
+    query = _listed(principal, lead_agency_id=lead_agency_id, states=[state] if state else None, deadline_status=deadline_status)
+    return {"items": _page_of(session, principal, query, paging), "total": count_rows(session, query)}
+
+
+def open_actions(session: Session, principal: Principal, states: list[str], limit: int) -> tuple[list[ActionOut], dict[str, int]]:
+    """The first actions in these states, in the list's order, and how many there are in each state:
+    one list over the states and one count grouped by state (the home page's), not a list per state."""
+    query = _listed(principal, lead_agency_id=None, states=states, deadline_status=None)
+    counts = dict(session.execute(query.with_only_columns(Action.state, func.count()).group_by(Action.state)).all())
+    return _page_of(session, principal, query, Paging(limit=limit, offset=0)), counts
+
+
+def _listed(principal: Principal, *, lead_agency_id: str | None, states: list[str] | None, deadline_status: str | None):
     # Each action with its deadline (at most one: unique per review, kind and subject), through that unique index.
     query = (
         select(Action, Review, Recommendation.number, Deadline)
@@ -102,23 +115,25 @@ def list_actions(
     )
     if lead_agency_id:
         query = query.where(Action.lead_agency_id == lead_agency_id)
-    if state:
-        query = query.where(Action.state == state)
+    if states:
+        query = query.where(Action.state.in_(states))
     if deadline_status:
         query = query.where(status_clause(deadline_status, clock.today()))
-    total = count_rows(session, query)
+    return query
+
+
+def _page_of(session: Session, principal: Principal, query, paging: Paging) -> list[ActionOut]:
     # Ties broken down to the row, so that consecutive pages neither repeat nor skip an action.
     order = (Action.target_date.is_(None), Action.target_date, Review.reference, Recommendation.number, Action.created_at, Action.id)
     # A row needs its review's reference, state and workflow, not every deadline and proceeding the review eager-loads.
     page = query.order_by(*order).limit(paging.limit).offset(paging.offset).options(lazyload(Review.deadlines), lazyload(Review.proceedings))
     rows = session.execute(page).all()
     review_roles = roles_on_reviews(session, principal, list({r.id: r for _a, r, _n, _d in rows}.values()))
-    items = [
+    return [
         _out(session, action, review, principal, roles_for_action(review_roles[review.id], principal, action),
              recommendation_number=number, deadline=deadline)
         for action, review, number, deadline in rows
     ]
-    return {"items": items, "total": total}
 
 
 @router.post("/recommendations/{recommendation_id}/actions", response_model=ActionOut, status_code=status.HTTP_201_CREATED)

@@ -32,20 +32,13 @@ def _reviews_link(csp_ids: set[str], **filters: str) -> str:
 
 
 def _open_actions(web) -> tuple[Shown, list[tuple[str, str, int]]]:
-    """The actions not yet completed, soonest target first (each open state's first page, merged), and a
-    link to each open state's full list with its count."""
-    rows, links = [], []
-    for state, title in parts.action_states().items():
-        if state == parts.COMPLETED_ACTION:
-            continue
-        page = fetch(web, actions_api.list_actions, paging=Paging(limit=home_lists.HOME_ROWS, offset=0), lead_agency_id=None, state=state, deadline_status=None)
-        rows += page["items"]
-        if page["total"]:
-            links.append((f"/actions?state={state}", title, page["total"]))
-    # The API's own order (target date, review, recommendation), so the merged rows read as one list.
-    rows.sort(key=lambda a: (a.target_date is None, a.target_date, a.reference, a.recommendation_number))
-    shown = [(a, rag(a.deadline) if a.deadline else ("grey", "No target date")) for a in rows[:home_lists.HOME_ROWS]]
-    return Shown(rows=shown, total=sum(count for _href, _title, count in links)), links
+    """The actions not yet completed, soonest target first, and a link to each open state's full list
+    with its count."""
+    titles = {state: title for state, title in parts.action_states().items() if state != parts.COMPLETED_ACTION}
+    items, counts = actions_api.open_actions(web.session, web.user, list(titles), home_lists.HOME_ROWS)
+    links = [(f"/actions?state={state}", title, counts[state]) for state, title in titles.items() if counts.get(state)]
+    shown = [(a, rag(a.deadline) if a.deadline else ("grey", "No target date")) for a in items]
+    return Shown(rows=shown, total=sum(counts.values())), links
 
 
 @router.get("/")
