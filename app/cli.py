@@ -107,8 +107,10 @@ def sweep(
     on: Optional[str] = typer.Option(None, help="Run as of this date (YYYY-MM-DD); default today"),
     every: Optional[int] = typer.Option(None, help="Repeat every N seconds (a sweep worker)"),
     heartbeat: Optional[Path] = typer.Option(None, help="Touch this file after each round (for `dhr check-heartbeat`)"),
+    processes: int = typer.Option(0, help="Processes sweeping batches of reviews at once on PostgreSQL (default: one per CPU)"),
 ) -> None:
     """Sweep the deadlines (record overdue ones, queue their alert emails) and send waiting mail."""
+    import os
     import time
 
     from app.core import clock
@@ -121,7 +123,8 @@ def sweep(
     while True:
         if day:
             clock.set_today(day)
-        run_once(clock.today(), echo=typer.echo)  # a failed round ends the worker; its supervisor restarts it
+        # A failed round ends the worker; its supervisor restarts it.
+        run_once(clock.today(), echo=typer.echo, processes=processes or os.cpu_count() or 1)
         if heartbeat:
             life.beat(heartbeat)
         if not every:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import sys
 import time
@@ -59,7 +60,7 @@ def timed_sweep(on: dt.date) -> None:
         due = len(due_review_ids(session, on))
         find_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    result = sweep(on)
+    result = sweep(on, processes=os.cpu_count() or 1)  # as the sweep service (`dhr sweep`) runs it
     seconds = time.perf_counter() - started
     print(result.summary())
     print(json.dumps({"on": on.isoformat(), "seconds": seconds, "find_seconds": find_seconds, "due_reviews": due,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import event, func, select
 
 from typer.testing import CliRunner
@@ -120,8 +121,10 @@ def test_sweeping_many_reviews_together_runs_the_statements_of_one_and_sends_wha
     assert all(seq and seq > 1 for seq in chains.values())
 
 
-def test_a_sweep_in_many_small_batches_queues_each_alert_once_and_keeps_every_chain(api, world, monkeypatch):
-    """Batches of two reviews (on PostgreSQL two batches at a time, each on its own connection)."""
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_sweep_in_many_small_batches_queues_each_alert_once_and_keeps_every_chain(api, world, monkeypatch, processes):
+    """Batches of two reviews (on PostgreSQL two batches at a time, each on its own connection: in two
+    threads, or in two forked processes as `dhr sweep` runs it)."""
     journeys = []
     for agencies in (("police",), ("health",), ("police", "housing"), ("probation",), ("police", "health")):
         journey = Journey(api, world).to("evidence")
@@ -131,7 +134,7 @@ def test_a_sweep_in_many_small_batches_queues_each_alert_once_and_keeps_every_ch
     lines: list[str] = []
     monkeypatch.setattr(sweep_module, "PROGRESS_EVERY", 2)
 
-    result = sweep_module.sweep(SWEEP_ON, echo=lines.append)
+    result = sweep_module.sweep(SWEEP_ON, echo=lines.append, processes=processes)
 
     assert result.reviews >= len(journeys) and result.alerts.steps >= 2 * len(journeys)
     assert lines[0].startswith("Sweeping ") and lines[-1].endswith("reviews swept")

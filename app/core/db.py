@@ -112,5 +112,11 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+def forget_inherited_connections() -> None:
+    """In a forked process, before its first query: the pooled connections it inherited are its
+    parent's, and two processes talking over one connection corrupt both."""
+    get_engine().dispose(close=False)
+
+
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"

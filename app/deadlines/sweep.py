@@ -14,7 +14,10 @@ of reviews with something due, at a small fraction of a statement each.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -110,19 +113,22 @@ def sweep_reviews(session: Session, review_ids: list[str], on: dt.date, result: 
     result.reviews += len(reviews)
 
 
-def sweep(on: dt.date, *, echo: Callable[[str], None] | None = None) -> SweepResult:
+def sweep(on: dt.date, *, echo: Callable[[str], None] | None = None, processes: int = 1) -> SweepResult:
+    """Sweep every review with something due as of `on`, a hundred to a transaction. `processes` > 1
+    (the sweep service, `dhr sweep`) sweeps batches in that many forked processes on PostgreSQL: the
+    work is mostly Python (each due alert's emails are rendered), which threads cannot run at once."""
     with session_scope() as session:
         review_ids = due_review_ids(session, on)
-        # PostgreSQL sweeps two batches at once: while one waits on the database the other works, and their
-        # reviews are disjoint, so they never wait on each other. SQLite has one writer at a time anyway.
-        workers = PARALLEL_BATCHES if is_postgres(session) else 1
+        postgres = is_postgres(session)
     batches = [review_ids[start:start + REVIEWS_PER_TRANSACTION] for start in range(0, len(review_ids), REVIEWS_PER_TRANSACTION)]
     progress = echo if echo and len(review_ids) > PROGRESS_EVERY else None
     if progress:
         progress(f"Sweeping {len(review_ids):,} reviews with something due ...")
     result, done = SweepResult(on=on), 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dhr-sweep") as pool:
-        for batch, part in zip(batches, pool.map(lambda batch: _sweep_batch(batch, on), batches)):
+    with _pool(processes if postgres and len(batches) > 1 else 1, postgres) as parts:
+        # The batches' reviews are disjoint, so two batches at once never wait on each other. SQLite has
+        # one writer at a time anyway.
+        for batch, part in zip(batches, parts(functools.partial(_sweep_batch, on=on), batches)):
             result.add(part)
             before, done = done, done + len(batch)
             if progress and (done // PROGRESS_EVERY > before // PROGRESS_EVERY or done == len(review_ids)):
@@ -130,7 +136,22 @@ def sweep(on: dt.date, *, echo: Callable[[str], None] | None = None) -> SweepRes
     return result
 
 
-def _sweep_batch(review_ids: list[str], on: dt.date) -> SweepResult:
+@contextmanager
+def _pool(processes: int, postgres: bool):
+    """A map over batches, in order: forked processes when asked for; else, on PostgreSQL, two threads
+    (while one batch waits on the database the other works)."""
+    if processes > 1:
+        from app.core.db import forget_inherited_connections
+
+        forget_inherited_connections()
+        with multiprocessing.get_context("fork").Pool(processes, initializer=forget_inherited_connections) as pool:
+            yield pool.imap
+    else:
+        with ThreadPoolExecutor(max_workers=PARALLEL_BATCHES if postgres else 1, thread_name_prefix="dhr-sweep") as pool:
+            yield pool.map
+
+
+def _sweep_batch(review_ids: list[str], *, on: dt.date) -> SweepResult:
     """One batch in its own transaction (and, in a pool, its own connection)."""
     part = SweepResult(on=on)
     with session_scope() as session:

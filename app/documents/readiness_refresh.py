@@ -53,15 +53,8 @@ def _refresh_one(review_id: str) -> bool:
         return review is not None and keep_current(session, review)
 
 
-def _forget_parent_connections() -> None:
-    # A forked process must not use the connections it inherited: they are its parent's.
-    from app.core.db import get_engine
-
-    get_engine().dispose(close=False)
-
-
 def refresh(processes: int, progress: Callable[[str], None]) -> dict[str, int]:
-    from app.core.db import session_scope
+    from app.core.db import forget_inherited_connections, session_scope
 
     with session_scope() as session:
         ids = reviews_to_check(session)
@@ -82,8 +75,8 @@ def refresh(processes: int, progress: Callable[[str], None]) -> dict[str, int]:
         for review_id in ids:
             note(_refresh_one(review_id))
     else:
-        _forget_parent_connections()
-        with multiprocessing.get_context("fork").Pool(processes, initializer=_forget_parent_connections) as pool:
+        forget_inherited_connections()
+        with multiprocessing.get_context("fork").Pool(processes, initializer=forget_inherited_connections) as pool:
             for worked in pool.imap_unordered(_refresh_one, ids, chunksize=4):
                 note(worked)
     counts["seconds"] = round(time.monotonic() - started, 1)

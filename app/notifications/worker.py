@@ -18,8 +18,8 @@ from app.notifications.senders import sender_for
 log = logging.getLogger("dhr.worker")
 
 
-def run_once(on: dt.date, *, echo: Callable[[str], None] | None = None) -> tuple[SweepResult, DispatchResult]:
-    swept = sweep(on, echo=echo)
+def run_once(on: dt.date, *, echo: Callable[[str], None] | None = None, processes: int = 1) -> tuple[SweepResult, DispatchResult]:
+    swept = sweep(on, echo=echo, processes=processes)
     if echo:
         echo(swept.summary())
     sent = dispatch(echo=echo)
