@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from app.actions.models import Action
@@ -83,7 +83,11 @@ class Facts:
 
 
 def load_facts(session: Session, review: Review) -> Facts:
-    agencies = {a.id: a for a in session.scalars(select(Agency))}
+    # The agencies this review names (its IMRs', panel's and actions'), not every agency in the country.
+    named = union(select(Imr.agency_id).where(Imr.review_id == review.id),
+                  select(PanelMember.agency_id).where(PanelMember.review_id == review.id, PanelMember.agency_id.is_not(None)),
+                  select(Action.lead_agency_id).where(Action.review_id == review.id, Action.lead_agency_id.is_not(None)))
+    agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(named)))}
     imrs = session.scalars(select(Imr).where(Imr.review_id == review.id).order_by(Imr.commissioned_on, Imr.id)).all()
     imr_by_id = {imr.id: imr for imr in imrs}
     entries = session.scalars(

@@ -30,13 +30,16 @@ def _people_key(people: list[Person]) -> list:
     return sorted([p.name, p.pseudonym, list(p.aliases or []), str(p.date_of_birth), p.address] for p in people)
 
 
-def _latest(session: Session, review_id: str, kind: str) -> Document | None:
-    return session.scalars(
+def _latest(session: Session, review_id: str) -> dict[str, Document]:
+    """The latest stored publication version of each report, in one query (content left unread)."""
+    latest: dict[str, Document] = {}
+    for document in session.scalars(
         select(Document)
-        .where(Document.review_id == review_id, Document.kind == kind, Document.variant == "publication")
+        .where(Document.review_id == review_id, Document.kind.in_(PUBLICATION_KINDS), Document.variant == "publication")
         .order_by(Document.version.desc())
-        .limit(1)
-    ).first()
+    ):
+        latest.setdefault(document.kind, document)
+    return latest
 
 
 def _describe(findings: list[dict]) -> str:
@@ -51,9 +54,10 @@ def publication_document_checks(session: Session, review: Review, scans: Scans |
     failures = []
     who = _people_key(people)
     facts = load_facts(session, review)  # read once for the three reports
+    latest = _latest(session, review.id)
     for kind in PUBLICATION_KINDS:
         title = TITLES[kind]
-        stored = _latest(session, review.id, kind)
+        stored = latest.get(kind)
         if stored is not None:
             findings = scans.get(scan_key("stored", stored.sha256, who), lambda: scan(stored.content, people))
             if findings:
