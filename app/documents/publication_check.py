@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.documents import templates
 from app.documents.checks import Check
-from app.documents.context import TITLES, build_context, load_facts
+from app.documents.context import TITLES, Facts, build_context
 from app.documents.models import PUBLICATION_KINDS, Document
 from app.documents.render import render_docx
 from app.documents.scans import Scans, scan_key
@@ -46,14 +46,13 @@ def _describe(findings: list[dict]) -> str:
     return "; ".join(f"{f['where']}: " + ", ".join(f"'{w}'" for w in f["words"]) for f in findings)
 
 
-def publication_document_checks(session: Session, review: Review, scans: Scans | None = None) -> list[Check]:
+def publication_document_checks(session: Session, review: Review, facts: Facts, scans: Scans | None = None) -> list[Check]:
     scans = scans or Scans()
-    people = session.scalars(select(Person).where(Person.review_id == review.id)).all()
+    people = facts.people
     if not people:
         return []  # the anonymisation check already asks for the people to be recorded
     failures = []
     who = _people_key(people)
-    facts = load_facts(session, review)  # read once for the three reports
     latest = _latest(session, review.id)
     for kind in PUBLICATION_KINDS:
         title = TITLES[kind]

@@ -6,59 +6,49 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.actions.models import Action
 from app.core import clock
 from app.deadlines.rules import status_of
 from app.documents.anonymisation import Matcher, find_identifiers, matchers_for
 from app.documents.checks import Check
+from app.documents.context import Facts, load_facts
 from app.documents.publication_check import publication_document_checks
 from app.documents.scans import Scans
-from app.imrs.models import ChronologyEntry, Imr
-from app.overview.models import OVERVIEW_SECTIONS, Overview, Recommendation
-from app.panel.models import PanelMember
-from app.people.models import Person
+from app.overview.models import OVERVIEW_SECTIONS
 from app.reviews.models import Review
-from app.terms.service import latest_terms
 
 
-def texts_for_publication(session: Session, review: Review) -> Iterator[tuple[str, str | None]]:
+def texts_for_publication(facts: Facts) -> Iterator[tuple[str, str | None]]:
     """(where, text) for every text that reaches the Home Office or the public."""
-    terms = latest_terms(session, review.id)
+    terms = facts.terms
     if terms is not None:
         for i, line in enumerate(terms.key_lines_of_enquiry or []):
             yield f"terms_of_reference.key_lines_of_enquiry[{i}]", line
         for name in ("parallel_processes", "family_involvement", "text"):
             yield f"terms_of_reference.{name}", getattr(terms, name)
-    overview = session.get(Overview, review.id)
-    if overview is not None:
+    if facts.overview is not None:
         for name in OVERVIEW_SECTIONS:
-            yield f"overview.{name}", getattr(overview, name)
-    for rec in session.scalars(select(Recommendation).where(Recommendation.review_id == review.id).order_by(Recommendation.number)):
+            yield f"overview.{name}", getattr(facts.overview, name)
+    for rec in facts.recommendations:
         yield f"recommendations/{rec.id}.text", rec.text
-    for action in session.scalars(select(Action).where(Action.review_id == review.id).order_by(Action.created_at)):
+    for action in facts.actions:
         for name in ("action", "outcome_measure", "milestones", "outcome"):
             yield f"actions/{action.id}.{name}", getattr(action, name)
-    entries = session.scalars(
-        select(ChronologyEntry)
-        .join(Imr, Imr.id == ChronologyEntry.imr_id)
-        .where(ChronologyEntry.review_id == review.id, Imr.state != "no_involvement")
-        .order_by(ChronologyEntry.occurred_on)
-    )
-    for entry in entries:
+    for entry, imr, _agency in facts.chronology:
+        if imr.state == "no_involvement":
+            continue
         for name in ("description", "views_expressed"):
             yield f"chronology/{entry.id}.{name}", getattr(entry, name)
         for i, seen in enumerate(entry.seen or []):
             yield f"chronology/{entry.id}.seen[{i}]", seen
 
 
-def anonymisation_checks(session: Session, review: Review) -> list[Check]:
-    people = session.scalars(select(Person).where(Person.review_id == review.id)).all()
+def anonymisation_checks(facts: Facts) -> list[Check]:
+    people = facts.people
     matchers: list[Matcher] = matchers_for(people)
     failures = []
-    for where, text in texts_for_publication(session, review):
+    for where, text in texts_for_publication(facts):
         words = find_identifiers(text, matchers)
         if words:
             quoted = ", ".join(f"'{w}'" for w in words)
@@ -102,9 +92,10 @@ def dated_checks(review: Review, today) -> list[Check]:
 def lasting_checks(session: Session, review: Review, scans: Scans | None = None) -> list[Check]:
     """The checks whose answer changes only when the review, its records or its templates do.
     `scans`: the reports' scans known already (app/documents/scans.py)."""
-    checks = anonymisation_checks(session, review)
-    checks += publication_document_checks(session, review, scans)
-    session_overview = session.get(Overview, review.id)
+    facts = load_facts(session, review)  # read once, for every check below
+    checks = anonymisation_checks(facts)
+    checks += publication_document_checks(session, review, facts, scans)
+    session_overview = facts.overview
     empty = [s for s in OVERVIEW_SECTIONS if session_overview is None or not (getattr(session_overview, s) or "").strip()]
     checks.append(
         Check(
@@ -116,8 +107,8 @@ def lasting_checks(session: Session, review: Review, scans: Scans | None = None)
         )
     )
 
-    recommendations = session.scalars(select(Recommendation).where(Recommendation.review_id == review.id).order_by(Recommendation.number)).all()
-    actions = session.scalars(select(Action).where(Action.review_id == review.id)).all()
+    recommendations = facts.recommendations
+    actions = facts.actions
     with_action = {a.recommendation_id for a in actions}
     unplanned = [r for r in recommendations if r.id not in with_action]
     checks.append(
@@ -141,7 +132,7 @@ def lasting_checks(session: Session, review: Review, scans: Scans | None = None)
         )
     )
 
-    terms = latest_terms(session, review.id)
+    terms = facts.terms
     for topic, label, relevant in (
         ("coercive_control", "coercive control", True),
         ("equality_and_diversity", "equality and diversity", True),
@@ -182,7 +173,7 @@ def lasting_checks(session: Session, review: Review, scans: Scans | None = None)
         )
     )
 
-    chair = session.scalars(select(PanelMember).where(PanelMember.review_id == review.id, PanelMember.role == "chair")).first()
+    chair = next((member for member, _name, _agency in facts.panel if member.role == "chair"), None)
     independent = chair is not None and bool((chair.independence_statement or "").strip())
     checks.append(
         Check(
