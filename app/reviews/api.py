@@ -13,7 +13,7 @@ from app.auth.access import deadline_visibility, is_agency_only, may, roles_on_r
 from app.auth.deps import CurrentPrincipal
 from app.core import clock
 from app.core.api import IfMatch, Page, PagingDep, SessionDep, count_rows, etag, require_if_match
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict
 from app.deadlines.models import Deadline
 from app.deadlines.rules import status_clause
 from app.documents.readiness import run_checks
@@ -102,11 +102,8 @@ def describe_review(
     responses={409: {"description": "Not allowed now: the body names the state, allowed_events and failed guards"}},
 )
 def fire_event(review_id: str, body: EventIn, session: SessionDep, principal: CurrentPrincipal) -> ReviewOut:
-    service.visible_review(session, principal, review_id)
-    review = engine.lock_review(session, review_id)
-    if review is None:
-        raise NotFound("The review")
-    roles = roles_on_reviews(session, principal, [review])[review.id]
+    # Found locked (this request changes something: workflow.engine.load_review), so events on one review queue.
+    review, roles = service.visible_review(session, principal, review_id)
     engine.fire(
         session, subject=review, review=review, event=body.event, actor=principal, roles=roles,
         on=body.on, data=body.data, note=body.note,
