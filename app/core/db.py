@@ -6,6 +6,8 @@ so two writers queue instead of one failing half-way; PostgreSQL uses row locks 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import multiprocessing.pool
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -112,10 +114,19 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
-def forget_inherited_connections() -> None:
-    """In a forked process, before its first query: the pooled connections it inherited are its
-    parent's, and two processes talking over one connection corrupt both."""
+def _forget_inherited_connections() -> None:
+    # The pooled connections a forked process inherits are its parent's; two processes talking over
+    # one connection corrupt both.
     get_engine().dispose(close=False)
+
+
+@contextmanager
+def forked_pool(processes: int) -> Iterator[multiprocessing.pool.Pool]:
+    """Worker processes forked from this one, each opening its own database connections (the sweep's
+    batches, `dhr readiness-refresh`): Python work that threads could not run at once."""
+    _forget_inherited_connections()
+    with multiprocessing.get_context("fork").Pool(processes, initializer=_forget_inherited_connections) as pool:
+        yield pool
 
 
 def is_postgres(session: Session) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from sqlalchemy import select, union
 from sqlalchemy.orm import Session, lazyload, load_only
 
 from app.audit import service as audit
-from app.core.db import is_postgres, session_scope
+from app.core.db import forked_pool, is_postgres, session_scope
 from app.deadlines import swept
 from app.deadlines.models import Deadline
 from app.notifications.alerts import DueReview, Queued, queue_due_alerts
@@ -141,10 +140,7 @@ def _pool(processes: int, postgres: bool):
     """A map over batches, in order: forked processes when asked for; else, on PostgreSQL, two threads
     (while one batch waits on the database the other works)."""
     if processes > 1:
-        from app.core.db import forget_inherited_connections
-
-        forget_inherited_connections()
-        with multiprocessing.get_context("fork").Pool(processes, initializer=forget_inherited_connections) as pool:
+        with forked_pool(processes) as pool:
             yield pool.imap
     else:
         with ThreadPoolExecutor(max_workers=PARALLEL_BATCHES if postgres else 1, thread_name_prefix="dhr-sweep") as pool:

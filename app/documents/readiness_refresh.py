@@ -9,7 +9,6 @@ Safe beside live traffic: each review is its own short transaction, and the kept
 """
 from __future__ import annotations
 
-import multiprocessing
 import time
 from typing import Callable
 
@@ -54,7 +53,7 @@ def _refresh_one(review_id: str) -> bool:
 
 
 def refresh(processes: int, progress: Callable[[str], None]) -> dict[str, int]:
-    from app.core.db import forget_inherited_connections, session_scope
+    from app.core.db import forked_pool, session_scope
 
     with session_scope() as session:
         ids = reviews_to_check(session)
@@ -75,8 +74,7 @@ def refresh(processes: int, progress: Callable[[str], None]) -> dict[str, int]:
         for review_id in ids:
             note(_refresh_one(review_id))
     else:
-        forget_inherited_connections()
-        with multiprocessing.get_context("fork").Pool(processes, initializer=forget_inherited_connections) as pool:
+        with forked_pool(processes) as pool:
             for worked in pool.imap_unordered(_refresh_one, ids, chunksize=4):
                 note(worked)
     counts["seconds"] = round(time.monotonic() - started, 1)
