@@ -26,11 +26,16 @@ def add_period(start: dt.date, period: dict[str, int]) -> dt.date:
 
 
 def status_of(deadline: Deadline, today: dt.date) -> str:
-    if deadline.waived_on is not None:
+    return status_on(deadline.waived_on, deadline.met_on, deadline.due_on, today)
+
+
+def status_on(waived_on: dt.date | None, met_on: dt.date | None, due_on: dt.date, today: dt.date) -> str:
+    """A deadline's status from its dates (status_of, for a deadline read as plain columns)."""
+    if waived_on is not None:
         return "waived"
-    if deadline.met_on is not None:
-        return "met" if deadline.met_on <= deadline.due_on else "met_late"
-    if today > deadline.due_on:
+    if met_on is not None:
+        return "met" if met_on <= due_on else "met_late"
+    if today > due_on:
         return "overdue"
     return "pending"
 

@@ -54,14 +54,15 @@ def list_reviews(
     csp_id: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool | None = None,
 ) -> dict:
-    # The deadlines as plain rows (service.deadline_rows), not through the relationships a review loads.
+    # The deadlines as plain rows (service.listed_deadlines), not through the relationships a review loads.
+    today = clock.today()
     reviews, total = service.listed_page(session, principal, paging, state=state, csp_id=csp_id, overdue=overdue,
-                                         today=clock.today(), options=(lazyload(Review.deadlines),))
+                                         today=today, options=(lazyload(Review.deadlines),))
     roles = roles_on_reviews(session, principal, list(reviews))
     agency_only = [r.id for r in reviews if is_agency_only(roles[r.id])]
     mine = service.agency_subjects(session, principal, agency_only) if agency_only else None
-    deadlines = service.deadline_rows(session, [r.id for r in reviews])
-    items = [service.review_out(session, r, principal, roles[r.id], with_events=False, mine=mine, deadlines=deadlines[r.id]) for r in reviews]
+    deadlines = service.listed_deadlines(session, reviews, today)
+    items = [service.review_out(session, r, principal, roles[r.id], with_events=False, mine=mine, listed=deadlines[r.id]) for r in reviews]
     return {"items": items, "total": total}
 
 
