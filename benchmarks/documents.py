@@ -137,6 +137,11 @@ def main() -> None:
     started = time.perf_counter()
     with session_scope() as session:
         review_id = build(session)
+    # Generate as a served worker does: readied by app/core/warmup.py (compiled templates, the garbage
+    # collector's settings), as app/asgi.py readies each worker before it takes requests.
+    from app.core.warmup import warm_up
+
+    warm_up()
     print(f"bench: built the review ({AGENCIES} agencies, {ENTRIES:,} chronology entries, {RECOMMENDATIONS} recommendations, "
           f"{ACTIONS} actions, {8 * SECTION_WORDS:,} words of overview) in {time.perf_counter() - started:.1f} s", flush=True)
 

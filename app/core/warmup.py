@@ -5,10 +5,20 @@ email templates and sets up its database mappings (a second or more each, in the
 seconds). Afterwards everything made so far is frozen out of the garbage collector's reach: it lives
 as long as the process, and a full collection no longer walks it (in the benchmark such collections
 had paused a worker for 200-400 ms).
+
+The collector then runs less often (GC_THRESHOLDS). With Python's defaults (700, 10, 10) a worker
+collected its youngest objects every few hundred allocations, and all of them, for 30-45 ms, every
+forty or so reads: 1.5-2 ms of every read on average, and one read in forty 40 ms slower. The largest
+Overview Report, which allocates over a million objects, met a full collection of 130 ms on most runs.
+Garbage without cycles is freed at once whatever the thresholds; only cycles wait a little longer, and a
+worker's peak memory did not change measurably.
 """
 from __future__ import annotations
 
 import gc
+
+# Collect the youngest generation every 10,000 net allocations (not 700); the older two as Python does.
+GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def warm_up() -> None:
@@ -25,3 +35,4 @@ def warm_up() -> None:
             env.get_template(name)
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
