@@ -122,13 +122,17 @@ class Remap:
         self.setup = templates.setup_ids
         self.case = templates.case_ids
 
+    # A copy's id starts with a letter that is not a hex digit, so it never equals an id of the demo's
+    # own rows (copy 0 keeps those): with "c", a demo id that happened to begin "c" and a copy's number
+    # (a chance of about one in twenty thousand per id) met its own copy, and the load failed on a
+    # duplicate key.
     @staticmethod
     def in_group(value: str, group: int) -> str:
         return value if group == 0 else f"g{group:05x}{value[6:]}"
 
     @staticmethod
     def in_copy(value: str, n: int) -> str:
-        return value if n == 0 else f"c{n:05x}{value[6:]}"
+        return value if n == 0 else f"r{n:05x}{value[6:]}"
 
     def value(self, value: Any, n: int, group: int, shift: dt.timedelta | None = None) -> Any:
         if shift and isinstance(value, dt.date):  # datetimes too
