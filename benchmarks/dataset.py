@@ -121,11 +121,23 @@ def clients(count: int, out: Path) -> None:
                 session.add(ApiToken(user_id=user_id, token_hash=token_digest(token), expires_at=now() + dt.timedelta(hours=8)))
                 client["token"] = token
                 made.append(client)
-    out.write_text(json.dumps(made))
+    out.write_text(json.dumps(interleaved(made)))
     roles = {role: sum(1 for c in made if c["role"] == role) for role, _ in ROLE_MIX}
     print(f"{len(made)} clients signed in ({', '.join(f'{n} {r}' for r, n in roles.items())}); "
           f"{sum(1 for c in made if c.get('event_review'))} with a review of their own to pend and resume.")
     print(json.dumps({"clients": len(made), "roles": roles}))
+
+
+def interleaved(made: list[dict]) -> list[dict]:
+    """The clients in an order where every prefix keeps the role mix: Locust takes them in file order,
+    so 32 clients are the first 32, and listed role by role they would all be CSP chairs."""
+    counts = {role: sum(1 for c in made if c["role"] == role) for role, _ in ROLE_MIX}
+    seen: dict[str, int] = {}
+    placed = []
+    for client in made:
+        index = seen[client["role"]] = seen.get(client["role"], -1) + 1
+        placed.append(((index + 0.5) / counts[client["role"]], client))
+    return [client for _, client in sorted(placed, key=lambda pair: pair[0])]
 
 
 PLAN_NODE = re.compile(r"((?:Index Only Scan|Index Scan|Bitmap Index Scan) (?:using|on) \w+|Seq Scan on \w+)")
