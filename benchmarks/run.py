@@ -9,7 +9,7 @@
 3. Serves the app with `dhr serve --workers N` on 127.0.0.1 and drives it with Locust (benchmarks/
    locustfile.py): each read kind and the health endpoint alone at 32 clients with no pause (capacity),
    then the mixed workload of CSP officers, agency staff, panel chairs and Home Office reviewers at 32
-   and 128 clients. In each run the clients arrive over 4 s, and only what follows is measured. Prints p50, p95, p99 and throughput per kind, each also as a ratio to /healthz in
+   and 128 clients (the clients file interleaves the roles, so the first 32 keep the mix of all 128). In each run the clients arrive over 4 s, and only what follows is measured. Prints p50, p95, p99 and throughput per kind, each also as a ratio to /healthz in
    the same run, and the peak memory (VmHWM) of every worker.
    Before serving, `dhr readiness-refresh` works out the kept readiness results, as a release does,
    and the database is vacuumed and analysed (VACUUM ANALYZE, as pgbench does before it measures), so
