@@ -121,16 +121,18 @@ def agency_subjects(session: Session, principal: Principal, review_ids: list[str
     return mine
 
 
-def visible_deadlines(session: Session, principal: Principal, review: Review, roles: set[str], mine: set[str] | None = None,
-                      deadlines: list | None = None) -> list:
-    """The review's deadlines this person may see: its Deadline objects, or the dicts listed_deadlines made."""
-    deadlines = list(review.deadlines) if deadlines is None else deadlines
+def visible_subjects(session: Session, principal: Principal, review: Review, roles: set[str], mine: set[str] | None = None) -> set[str] | None:
+    """The IMRs and actions of the review whose deadlines this person may see; None when they see them all."""
     if not is_agency_only(roles):
-        return deadlines
+        return None
     # Agency staff see the deadlines of their own IMRs and actions only (a list passes `mine`, read once for all its reviews).
-    if mine is None:
-        mine = agency_subjects(session, principal, [review.id])
-    return [d for d in deadlines if (d["subject_id"] if isinstance(d, dict) else d.subject_id) in mine]
+    return agency_subjects(session, principal, [review.id]) if mine is None else mine
+
+
+def visible_deadlines(session: Session, principal: Principal, review: Review, roles: set[str], mine: set[str] | None = None) -> list:
+    """The review's deadlines this person may see."""
+    subjects = visible_subjects(session, principal, review, roles, mine)
+    return list(review.deadlines) if subjects is None else [d for d in review.deadlines if d.subject_id in subjects]
 
 
 # What a listed deadline shows of itself and its extensions, and no more (the sweep's columns and the
@@ -171,21 +173,25 @@ def review_out(session: Session, review: Review, principal: Principal, roles: se
                mine: set[str] | None = None, listed: list[dict] | None = None) -> ReviewOut:
     """The review as the API shows it to this person. A list passes its deadlines as listed_deadlines
     found them (`listed`) and, for agency staff, their IMRs and actions (`mine`)."""
-    today = clock.today()
     definition = engine.review_definition(review)
-    titles = deadline_titles(review)
     agency_only = is_agency_only(roles)
     fields = {name: getattr(review, name) for name in ReviewOut.model_fields if name not in ("deadlines", "state_title") and hasattr(review, name)}
     if agency_only:
         # Agency staff need the case's identity and timetable, not the CSP's deliberations.
         for name in ("summary", "decision_rationale", "qa_changes", "qa_feedback", "pend_reason", "withheld_reason"):
             fields[name] = None
+    if listed is None:
+        today, titles = clock.today(), deadline_titles(review)
+        deadlines = [deadline_out(d, today, titles) for d in visible_deadlines(session, principal, review, roles, mine)]
+    else:
+        # Already titled and dated by listed_deadlines: only who may see them is left to apply.
+        subjects = visible_subjects(session, principal, review, roles, mine)
+        deadlines = listed if subjects is None else [d for d in listed if d["subject_id"] in subjects]
     fields.update(
         library_flags=library_flags(review),
         workflow=review.workflow_name,
         state_title=definition.state(review.state).title,
-        deadlines=(visible_deadlines(session, principal, review, roles, mine, listed) if listed is not None
-                   else [deadline_out(d, today, titles) for d in visible_deadlines(session, principal, review, roles, mine)]),
+        deadlines=deadlines,
         allowed_events=engine.allowed_events(session, subject=review, review=review, actor=principal, roles=roles) if with_events else None,
         your_roles=sorted(roles),
     )
