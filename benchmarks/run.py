@@ -78,18 +78,11 @@ class Postgres:
         self.url, self.dir = values["DHR_TEST_POSTGRES_URL"], values["DHR_TEST_POSTGRES_DIR"]
 
     def database(self, name: str) -> str:
-        base = self.url.rsplit("/", 1)[0]
-        import psycopg
-
-        with psycopg.connect(self.url.replace("+psycopg", ""), autocommit=True) as connection:
-            connection.execute(f"CREATE DATABASE {name}")
-        return f"{base}/{name}"
+        autocommit(self.url, f"CREATE DATABASE {name}")
+        return f"{self.url.rsplit('/', 1)[0]}/{name}"
 
     def drop(self, name: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.url.replace("+psycopg", ""), autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE {name}")
+        autocommit(self.url, f"DROP DATABASE {name}")
 
     def stop(self) -> None:
         subprocess.run([str(ROOT / "scripts" / "test-postgres"), "stop", self.dir], capture_output=True)
@@ -100,12 +93,17 @@ def settle(database_url: str) -> float:
     loaded in a minute has every page of its million rows still to be vacuumed, and PostgreSQL's
     autovacuum would otherwise do that in the middle of the timed runs (a running service's tables are
     vacuumed a little at a time as they grow)."""
+    started = time.monotonic()
+    autocommit(database_url, "VACUUM (ANALYZE)")
+    return time.monotonic() - started
+
+
+def autocommit(database_url: str, statement: str) -> None:
+    """One statement that cannot run in a transaction (CREATE/DROP DATABASE, VACUUM), on its own connection."""
     import psycopg
 
-    started = time.monotonic()
     with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
-        connection.execute("VACUUM (ANALYZE)")
-    return time.monotonic() - started
+        connection.execute(statement)
 
 
 def app_env(database_url: str, work: Path) -> dict:
